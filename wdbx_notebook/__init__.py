@@ -1,0 +1,54 @@
+"""wdbx_notebook: a low-overhead profiler for Jupyter and plain Python.
+
+>>> from wdbx_notebook import get_performance_profiler
+>>> profiler = get_performance_profiler()
+>>> @profiler.profile("vector_search")
+... def search_vectors(query, top_k=10):
+...     return sorted(query)[:top_k]
+
+In IPython or Jupyter, ``%load_ext wdbx_notebook`` adds the ``%%wdbx_profile``
+cell magic and friends. Importing this package loads neither IPython, pandas,
+matplotlib nor ipywidgets; each is imported when first needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._warnings import PerformanceWarning, ProfilerInternalWarning, WdbxWarning
+from .diagnostics import SystemDiagnostics, system_diagnostics
+from .profiler import PerformanceProfiler, ProfileBlock, UnknownOperationError, get_performance_profiler
+from .report import PerformanceReport, generate_performance_report
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PerformanceProfiler",
+    "PerformanceReport",
+    "PerformanceWarning",
+    "ProfileBlock",
+    "ProfilerInternalWarning",
+    "SystemDiagnostics",
+    "UnknownOperationError",
+    "WdbxWarning",
+    "__version__",
+    "generate_performance_report",
+    "get_performance_profiler",
+    "load_ipython_extension",
+    "system_diagnostics",
+    "unload_ipython_extension",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Called by ``%load_ext wdbx_notebook``: registers the magics."""
+    from .jupyter import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Called by ``%unload_ext wdbx_notebook``: removes the magics again."""
+    from .jupyter import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -1,0 +1,701 @@
+"""The profiler: a registry of operations and the hot path that feeds them.
+
+Each call of a profiled function or block appends one small tuple to its
+operation's pending list (an atomic ``list.append`` under the GIL, so threads
+need no lock). Pending records are folded into exact aggregates
+(:class:`~wdbx_notebook.stats.OperationStats`) in batches: when a list reaches
+:data:`FLUSH_EVERY` records, and whenever someone reads statistics. The
+per-call history is a bounded deque of the most recent records.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import threading
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, Literal, TypeVar, overload
+
+from . import _clock, _memory
+from ._memory import UNKNOWN
+from ._warnings import ProfilerInternalWarning
+from .stats import OperationStats
+
+get_ident = threading.get_ident
+
+F = TypeVar("F", bound=Callable[..., Any])
+TrackMemory = bool | Literal["rss", "tracemalloc"] | None
+
+#: Pending records per operation that trigger folding them into the aggregates.
+FLUSH_EVERY = 4096
+
+#: Per-call records kept per operation by default (the statistics are unbounded).
+DEFAULT_HISTORY_LIMIT = 10_000
+
+_NS_PER_S = 1_000_000_000
+
+
+class UnknownOperationError(KeyError):
+    """No operation of that name has been profiled."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+def _check_name(name: object, what: str = "operation name") -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a non-empty str, got {type(name).__name__} {name!r}")
+    if not name.strip():
+        raise ValueError(f"{what} must be a non-empty str, got {name!r}")
+    return name
+
+
+def _warn_internal(action: str, exc: BaseException) -> None:
+    try:
+        warnings.warn(
+            f"wdbx_notebook: {action} failed ({type(exc).__name__}: {exc}); "
+            "the profiled code was not affected",
+            ProfilerInternalWarning,
+            stacklevel=3,
+        )
+    except Exception:  # a warnings filter set to "error" must not reach user code either
+        pass
+
+
+class _State:
+    """The enabled flag, shared by every wrapper of one profiler."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+
+class _Operation:
+    """One named operation: pending records, exact aggregates, recent history.
+
+    Pending records are flat lists that wrappers ``extend`` with one tuple per
+    call (a single atomic list operation under the GIL): ``timed`` holds
+    ``start, end, thread`` triples, ``measured`` holds ``start, end, thread,
+    mem_before, mem_after`` quintuples. Flat lists turn into numpy columns in
+    one pass at flush time. Failures are rare and go to ``failed`` as tuples
+    with the exception type's name.
+    """
+
+    __slots__ = (
+        "_stats_cache",
+        "failed",
+        "failure_history",
+        "history",
+        "history_limit",
+        "history_rows",
+        "lock",
+        "measured",
+        "name",
+        "stats",
+        "timed",
+        "wall_offset_ns",
+    )
+
+    def __init__(self, name: str, history_limit: int, wall_offset_ns: int) -> None:
+        self.name = name
+        # Never replaced, only cleared: wrappers hold their bound ``extend``.
+        self.timed: list[int] = []
+        self.measured: list[int] = []
+        self.failed: list[tuple[Any, ...]] = []
+        self.lock = threading.Lock()
+        self.stats = OperationStats()
+        self.history_limit = history_limit
+        # Successful calls as (rows, 3 or 5) int64 chunks, oldest first, trimmed to the limit.
+        self.history: deque[Any] = deque()
+        self.history_rows = 0
+        self.failure_history: deque[tuple[Any, ...]] = deque(maxlen=history_limit)
+        self.wall_offset_ns = wall_offset_ns
+        self._stats_cache: dict[str, Any] | None = None
+
+    def has_pending(self) -> bool:
+        return bool(self.timed or self.measured or self.failed)
+
+    def record_failure(self, start: int, end: int, mem_before: int, mem_after: int, exc: BaseException) -> None:
+        try:
+            self.failed.append(
+                (start, end, threading.get_ident(), mem_before, mem_after, type(exc).__name__)
+            )
+            if len(self.failed) >= FLUSH_EVERY:
+                self.flush(block=False)
+        except Exception as err:
+            _warn_internal(f"recording a failed call of {self.name!r}", err)
+
+    def flush(self, block: bool = True) -> None:
+        """Fold pending records into the aggregates and the history.
+
+        Producers only append; the one flusher holding the lock removes a
+        prefix, so records appended meanwhile wait for the next flush.
+        """
+        if not self.lock.acquire(blocking=block):
+            return  # another thread is flushing right now
+        try:
+            timed = _take_prefix(self.timed, 3)
+            measured = _take_prefix(self.measured, 5)
+            failed = _take_prefix(self.failed, 1)
+            if not (timed or measured or failed):
+                return
+            import numpy as np
+
+            offset = self.wall_offset_ns
+            stats = self.stats
+            for flat, width in ((timed, 3), (measured, 5)):
+                if not flat:
+                    continue
+                rows = np.fromiter(flat, dtype=np.int64, count=len(flat)).reshape(-1, width)
+                if width == 3:
+                    stats.add_successes(rows[:, 0], rows[:, 1], None, None, offset)
+                else:
+                    stats.add_successes(rows[:, 0], rows[:, 1], rows[:, 3], rows[:, 4], offset)
+                self._remember(rows)
+            if failed:
+                columns = np.array([r[:5] for r in failed], dtype=np.int64)
+                stats.add_failures(
+                    columns[:, 0], columns[:, 1], columns[:, 3], columns[:, 4], [r[5] for r in failed], offset
+                )
+                _resolve_thread_names(columns[:, 2])
+                self.failure_history.extend(failed)
+            self._stats_cache = None
+        except Exception as err:
+            _warn_internal(f"aggregating calls of {self.name!r}", err)
+        finally:
+            self.lock.release()
+
+    def _remember(self, rows: Any) -> None:
+        _resolve_thread_names(rows[:, 2])
+        if self.history_limit <= 0:
+            return
+        self.history.append(rows)
+        self.history_rows += len(rows)
+        while self.history_rows - len(self.history[0]) >= self.history_limit:
+            self.history_rows -= len(self.history.popleft())
+
+    def recent_records(self) -> list[tuple[Any, ...]]:
+        """The last ``history_limit`` calls, oldest first, as tuples
+        ``(start_ns, end_ns, thread, mem_before, mem_after, error_or_None)``."""
+        self.flush()
+        with self.lock:
+            chunks = list(self.history)
+            failures = list(self.failure_history)
+        records: list[tuple[Any, ...]] = []
+        for chunk in chunks:
+            tail = (None,) if chunk.shape[1] == 5 else (UNKNOWN, UNKNOWN, None)
+            records.extend(tuple(row) + tail for row in chunk.tolist())
+        if failures:
+            records.extend(failures)
+            records.sort(key=lambda r: r[0])
+        return records[-self.history_limit :] if self.history_limit > 0 else []
+
+    def summary(self) -> dict[str, Any]:
+        self.flush()
+        with self.lock:
+            if self._stats_cache is None:
+                self._stats_cache = self.stats.summary()
+            cached = self._stats_cache
+        return dict(cached, errors_by_type=dict(cached["errors_by_type"]))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.timed.clear()
+            self.measured.clear()
+            self.failed.clear()
+            self.stats = OperationStats()
+            self.history.clear()
+            self.history_rows = 0
+            self.failure_history.clear()
+            self._stats_cache = None
+
+
+def _take_prefix(pending: list[Any], width: int) -> list[Any]:
+    """Remove and return the whole records at the front of a pending list."""
+    n = len(pending)
+    n -= n % width
+    if not n:
+        return []
+    taken = pending[:n]
+    del pending[:n]
+    return taken
+
+
+_THREAD_NAMES: dict[int, str] = {}
+
+
+def _resolve_thread_names(idents: Any) -> None:
+    """Remember the names of the threads seen, while they are still alive."""
+    first = int(idents[0])
+    if first in _THREAD_NAMES and (idents == first).all():
+        return  # the usual batch: one known thread
+    import numpy as np
+
+    for ident in np.unique(idents).tolist():
+        if ident not in _THREAD_NAMES:
+            thread = threading._active.get(ident)  # type: ignore[attr-defined]
+            if thread is not None:
+                _THREAD_NAMES[ident] = thread.name
+
+
+def _thread_name(ident: int) -> str:
+    return _THREAD_NAMES.get(ident, f"thread-{ident}")
+
+
+class ProfileBlock:
+    """A timed block: ``with profiler.profile_block("name"):`` or ``async with``.
+
+    After the block, ``duration_ms`` and ``memory_delta`` (bytes, or ``None``
+    when memory was not measured) hold this run's figures.
+    """
+
+    __slots__ = ("_clock", "_end", "_mem_after", "_mem_before", "_op", "_probe", "_start", "_state")
+
+    def __init__(
+        self, op: _Operation, clock: _clock.Clock, probe: _memory.MemoryProbe | None, state: _State
+    ) -> None:
+        self._op = op
+        self._clock = clock
+        self._probe = probe
+        self._state = state
+        self._start: int | None = None
+        self._end: int | None = None
+        self._mem_before = UNKNOWN
+        self._mem_after = UNKNOWN
+
+    def __enter__(self) -> ProfileBlock:
+        if not self._state.enabled:
+            self._start = None
+            return self
+        if self._probe is not None:
+            self._mem_before = self._probe()
+        self._start = self._clock()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        start = self._start
+        if start is None:
+            return False
+        self._end = end = self._clock()
+        op = self._op
+        if self._probe is not None:
+            self._mem_after = after = self._probe()
+            if exc is None:
+                op.measured.extend((start, end, get_ident(), self._mem_before, after))
+        elif exc is None:
+            op.timed.extend((start, end, get_ident()))
+        if exc is not None:
+            op.record_failure(start, end, self._mem_before, self._mem_after, exc)
+        elif len(op.timed) + len(op.measured) >= 5 * FLUSH_EVERY:
+            op.flush(block=False)
+        return False
+
+    async def __aenter__(self) -> ProfileBlock:
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        return self.__exit__(exc_type, exc, tb)
+
+    @property
+    def duration_ms(self) -> float | None:
+        """This run's duration in milliseconds, once the block has ended."""
+        if self._start is None or self._end is None:
+            return None
+        return (self._end - self._start) / 1e6
+
+    @property
+    def memory_delta(self) -> int | None:
+        """This run's change of memory in bytes, or ``None`` when not measured."""
+        if self._mem_before == UNKNOWN or self._mem_after == UNKNOWN:
+            return None
+        return self._mem_after - self._mem_before
+
+
+class PerformanceProfiler:
+    """Records the duration, memory delta and outcome of named operations.
+
+    Feed it with :meth:`profile` (a decorator), :meth:`profile_block` (a
+    context manager) or the ``%%wdbx_profile`` cell magic; read it with
+    :meth:`get_statistics`, :meth:`get_all_operations` and the reports.
+
+    >>> profiler = PerformanceProfiler()
+    >>> @profiler.profile("square")
+    ... def square(x):
+    ...     return x * x
+    >>> square(3)
+    9
+    >>> profiler.get_statistics("square")["call_count"]
+    1
+
+    Args:
+        track_memory: default memory mode for this profiler's operations:
+            ``True``/``"rss"`` (resident memory, the default), ``False`` (time
+            only) or ``"tracemalloc"`` (exact Python heap, slow).
+        history_limit: per-call records kept per operation (most recent).
+        clock: a zero-argument callable returning monotonic nanoseconds.
+        enabled: start enabled (the default) or disabled.
+    """
+
+    def __init__(
+        self,
+        *,
+        track_memory: TrackMemory = True,
+        history_limit: int = DEFAULT_HISTORY_LIMIT,
+        clock: _clock.Clock | None = None,
+        enabled: bool = True,
+    ) -> None:
+        self._default_memory = self._check_track_memory(track_memory, allow_none=False)
+        if not isinstance(history_limit, int) or isinstance(history_limit, bool) or history_limit < 0:
+            raise ValueError(f"history_limit must be an int >= 0, got {history_limit!r}")
+        if clock is not None and not callable(clock):
+            raise TypeError(f"clock must be a callable returning nanoseconds, got {clock!r}")
+        self.history_limit = history_limit
+        self._clock: _clock.Clock = clock if clock is not None else _clock.now_ns
+        # Records hold monotonic readings; this offset puts them on the wall clock.
+        self._wall_offset_ns = _clock.wall_ns() - self._clock()
+        self._operations: dict[str, _Operation] = {}
+        self._registry_lock = threading.Lock()
+        self._state = _State(bool(enabled))
+
+    # -- configuration -----------------------------------------------------
+    @staticmethod
+    def _check_track_memory(value: object, allow_none: bool = True) -> TrackMemory:
+        if value is None and allow_none:
+            return None
+        if isinstance(value, bool) or value in ("rss", "tracemalloc"):
+            return value  # type: ignore[return-value]
+        raise ValueError(
+            f"track_memory must be True, False, 'rss' or 'tracemalloc'"
+            f"{' or None' if allow_none else ''}, got {value!r}"
+        )
+
+    def _probe_for(self, track_memory: TrackMemory) -> _memory.MemoryProbe | None:
+        mode = self._default_memory if track_memory is None else track_memory
+        if mode is False:
+            return None
+        if mode == "tracemalloc":
+            return _memory.tracemalloc_probe()
+        return _memory.rss_probe()
+
+    def _operation(self, name: str) -> _Operation:
+        op = self._operations.get(name)
+        if op is None:
+            with self._registry_lock:
+                op = self._operations.get(name)
+                if op is None:
+                    op = _Operation(name, self.history_limit, self._wall_offset_ns)
+                    self._operations[name] = op
+        return op
+
+    @property
+    def enabled(self) -> bool:
+        """Whether calls are being recorded."""
+        return self._state.enabled
+
+    def enable(self) -> None:
+        """Start recording calls again."""
+        self._state.enabled = True
+
+    def disable(self) -> None:
+        """Stop recording: profiled code then runs with only a flag check of overhead."""
+        self._state.enabled = False
+
+    # -- feeding -----------------------------------------------------------
+    @overload
+    def profile(self, name: F, *, track_memory: TrackMemory = None) -> F: ...
+    @overload
+    def profile(
+        self, name: str | None = None, *, track_memory: TrackMemory = None
+    ) -> Callable[[F], F]: ...
+
+    def profile(self, name: Any = None, *, track_memory: TrackMemory = None) -> Any:
+        """Decorator that records every call of a function under an operation name.
+
+        Use as ``@profiler.profile``, ``@profiler.profile("name")`` or
+        ``@profiler.profile(name="name", track_memory=False)``. Without a name,
+        the operation is named after the function's qualified name. Works on
+        plain functions, methods and ``async def`` functions (whose duration
+        covers the whole await).
+
+        >>> profiler = PerformanceProfiler()
+        >>> @profiler.profile
+        ... def load():
+        ...     return 1
+        >>> load(); profiler.get_all_operations()
+        1
+        ['load']
+        """
+        track_memory = self._check_track_memory(track_memory)
+        if callable(name):
+            return self._wrap(name, name.__qualname__, track_memory)
+        if name is not None:
+            _check_name(name)
+
+        def decorator(func: F) -> F:
+            if not callable(func):
+                raise TypeError(
+                    f"profile() decorates a function or other callable, got {type(func).__name__} {func!r}"
+                )
+            op_name = name if name is not None else getattr(func, "__qualname__", None) or repr(func)
+            return self._wrap(func, op_name, track_memory)
+
+        return decorator
+
+    def _wrap(self, func: Any, name: str, track_memory: TrackMemory) -> Any:
+        op = self._operation(name)
+        probe = self._probe_for(track_memory)
+        if inspect.iscoroutinefunction(func):
+            wrapper = _async_wrapper(func, op, self._clock, probe, self._state)
+        else:
+            wrapper = _sync_wrapper(func, op, self._clock, probe, self._state)
+        wrapper.__wdbx_operation__ = name  # type: ignore[attr-defined]
+        return wrapper
+
+    def profile_block(self, name: str, *, track_memory: TrackMemory = None) -> ProfileBlock:
+        """Context manager that records one run of a block under ``name``.
+
+        Works with ``with`` and ``async with``; the returned block exposes
+        ``duration_ms`` and ``memory_delta`` after it ends.
+
+        >>> profiler = PerformanceProfiler()
+        >>> with profiler.profile_block("setup") as block:
+        ...     data = list(range(1000))
+        >>> block.duration_ms >= 0
+        True
+        """
+        _check_name(name)
+        track_memory = self._check_track_memory(track_memory)
+        return ProfileBlock(self._operation(name), self._clock, self._probe_for(track_memory), self._state)
+
+    # -- reading -----------------------------------------------------------
+    def _known(self, name: object) -> _Operation:
+        _check_name(name)
+        op = self._operations.get(name)  # type: ignore[arg-type]
+        if op is None:
+            known = list(self._operations)
+            close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+            if close:
+                hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+            elif known:
+                hint = f"known operations: {', '.join(repr(k) for k in sorted(known)[:10])}"
+            else:
+                hint = "nothing has been profiled yet"
+            raise UnknownOperationError(f"no profiled operation named {name!r}; {hint}")
+        return op
+
+    def get_statistics(self, name: str) -> dict[str, Any]:
+        """Statistics of one operation (see the README for each definition).
+
+        Keys: ``call_count``, ``success_count``, ``error_count``,
+        ``success_rate`` (percent), ``total_duration_ms``, ``avg_duration_ms``,
+        ``min_duration_ms``, ``max_duration_ms``, ``median_duration_ms``,
+        ``p90_duration_ms``, ``p95_duration_ms``, ``p99_duration_ms``,
+        ``std_duration_ms`` (sample, n-1), ``avg_memory_delta``,
+        ``total_memory_impact`` and ``max_memory_delta`` (bytes),
+        ``memory_call_count``, ``calls_per_second`` (calls over the span from
+        the first start to the last end), ``first_call`` and ``last_call``
+        (seconds since the epoch), ``errors_by_type`` and
+        ``percentiles_exact``.
+
+        Raises:
+            KeyError: no operation has that name; the message suggests close names.
+        """
+        return self._known(name).summary()
+
+    def get_all_operations(self) -> list[str]:
+        """Names of the operations with at least one recorded call, in order of first use."""
+        names = []
+        for name, op in list(self._operations.items()):
+            if op.has_pending():
+                op.flush()
+            if op.stats.call_count:
+                names.append(name)
+        return names
+
+    def get_all_statistics(self) -> dict[str, dict[str, Any]]:
+        """``{name: get_statistics(name)}`` for every operation with calls."""
+        return {name: self._operations[name].summary() for name in self.get_all_operations()}
+
+    def operation_stats(self, name: str) -> OperationStats:
+        """A copy of one operation's raw aggregates (for saving and merging)."""
+        op = self._known(name)
+        op.flush()
+        with op.lock:
+            return op.stats.copy()
+
+    def get_call_history(self, name: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Per-call records of the most recent ``history_limit`` calls per operation.
+
+        Each record: ``timestamp`` (start, seconds since the epoch),
+        ``duration_ms``, ``memory_delta`` (bytes or ``None``), ``success``,
+        ``error`` (exception type name or ``None``) and ``thread`` (its name).
+        """
+        names = [self._known(name).name] if name is not None else self.get_all_operations()
+        return {
+            op_name: [
+                _record_dict(r, self._wall_offset_ns) for r in self._operations[op_name].recent_records()
+            ]
+            for op_name in names
+        }
+
+    def history_records(self, name: str) -> list[tuple[Any, ...]]:
+        """Raw recent calls ``(start_ns, end_ns, thread, mem_before, mem_after, error)``.
+
+        Times are readings of the profiler's clock (add :attr:`wall_offset_ns`
+        for the wall clock); memory is -1 where unknown; error is ``None`` for
+        a successful call. Cheaper than :meth:`get_call_history` for plots.
+        """
+        return self._known(name).recent_records()
+
+    @property
+    def wall_offset_ns(self) -> int:
+        """Add to a clock reading to get nanoseconds since the epoch."""
+        return self._wall_offset_ns
+
+    def reset_statistics(self, name: str | None = None) -> None:
+        """Forget the recorded calls of one operation, or of all when ``name`` is None.
+
+        Decorated functions keep working and record afresh.
+        """
+        if name is None:
+            for op in list(self._operations.values()):
+                op.reset()
+        else:
+            self._known(name).reset()
+
+    def __repr__(self) -> str:
+        ops = self.get_all_operations()
+        state = "enabled" if self.enabled else "disabled"
+        return f"<PerformanceProfiler {state}, {len(ops)} operation{'s' if len(ops) != 1 else ''}>"
+
+
+def _record_dict(record: tuple[Any, ...], wall_offset_ns: int) -> dict[str, Any]:
+    start, end, thread, before, after, error = record
+    return {
+        "timestamp": (start + wall_offset_ns) / _NS_PER_S,
+        "duration_ms": (end - start) / 1e6,
+        "memory_delta": None if before == UNKNOWN or after == UNKNOWN else after - before,
+        "success": error is None,
+        "error": error,
+        "thread": _thread_name(thread),
+    }
+
+
+# The wrappers below are the hot path, tuned by benchmarks/overhead.py: every
+# name they use is a local or closure cell, and a successful call costs two
+# clock reads, a thread id, one list.extend and a length check.
+
+
+def _sync_wrapper(
+    func: Callable[..., Any],
+    op: _Operation,
+    clock: _clock.Clock,
+    probe: _memory.MemoryProbe | None,
+    state: _State,
+) -> Callable[..., Any]:
+    flush_at = 5 * FLUSH_EVERY
+    record_failure = op.record_failure
+
+    if probe is None:
+        pending = op.timed
+        extend = pending.extend
+
+        @functools.wraps(func)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if not state.enabled:
+                return func(*args, **kwargs)
+            start = clock()
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                record_failure(start, clock(), UNKNOWN, UNKNOWN, exc)
+                raise
+            extend((start, clock(), get_ident()))
+            if len(pending) >= flush_at:
+                op.flush(False)
+            return result
+
+        return timed
+
+    pending = op.measured
+    extend = pending.extend
+
+    @functools.wraps(func)
+    def timed_with_memory(*args: Any, **kwargs: Any) -> Any:
+        if not state.enabled:
+            return func(*args, **kwargs)
+        before = probe()
+        start = clock()
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            end = clock()
+            record_failure(start, end, before, probe(), exc)
+            raise
+        end = clock()
+        extend((start, end, get_ident(), before, probe()))
+        if len(pending) >= flush_at:
+            op.flush(False)
+        return result
+
+    return timed_with_memory
+
+
+def _async_wrapper(
+    func: Callable[..., Any],
+    op: _Operation,
+    clock: _clock.Clock,
+    probe: _memory.MemoryProbe | None,
+    state: _State,
+) -> Callable[..., Any]:
+    # One wrapper for both modes: an await already costs far more than the branch.
+    read_memory = probe if probe is not None else _unknown_memory
+    pending = op.measured
+    extend = pending.extend
+    flush_at = 5 * FLUSH_EVERY
+
+    @functools.wraps(func)
+    async def timed_async(*args: Any, **kwargs: Any) -> Any:
+        if not state.enabled:
+            return await func(*args, **kwargs)
+        before = read_memory()
+        start = clock()
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            end = clock()
+            op.record_failure(start, end, before, read_memory(), exc)
+            raise
+        end = clock()
+        extend((start, end, get_ident(), before, read_memory()))
+        if len(pending) >= flush_at:
+            op.flush(False)
+        return result
+
+    return timed_async
+
+
+def _unknown_memory() -> int:
+    return UNKNOWN
+
+
+_shared_profiler: PerformanceProfiler | None = None
+_shared_lock = threading.Lock()
+
+
+def get_performance_profiler() -> PerformanceProfiler:
+    """The one profiler shared by the decorator, the magics, the reports and the widgets.
+
+    >>> get_performance_profiler() is get_performance_profiler()
+    True
+    """
+    global _shared_profiler
+    if _shared_profiler is None:
+        with _shared_lock:
+            if _shared_profiler is None:
+                _shared_profiler = PerformanceProfiler()
+    return _shared_profiler
