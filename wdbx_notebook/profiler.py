@@ -92,7 +92,9 @@ class _Operation:
         "history",
         "history_limit",
         "history_rows",
+        "listeners",
         "lock",
+        "flush_limit",
         "measured",
         "name",
         "stats",
@@ -115,6 +117,16 @@ class _Operation:
         self.failure_history: deque[tuple[Any, ...]] = deque(maxlen=history_limit)
         self.wall_offset_ns = wall_offset_ns
         self._stats_cache: dict[str, Any] | None = None
+        # Pending list length (in ints) that makes the recording thread flush;
+        # a one-item list so wrappers see changes made after they were built.
+        self.flush_limit = [5 * FLUSH_EVERY]
+        # Called as listener(operation_name) after each flush that added calls,
+        # outside the lock (alerts use this).
+        self.listeners: list[Callable[[str], None]] = []
+
+    def set_flush_every(self, calls: int) -> None:
+        """Flush after about ``calls`` pending successful calls (1 = every call)."""
+        self.flush_limit[0] = max(1, min(int(calls), FLUSH_EVERY)) * 3
 
     def has_pending(self) -> bool:
         return bool(self.timed or self.measured or self.failed)
@@ -124,7 +136,7 @@ class _Operation:
             self.failed.append(
                 (start, end, threading.get_ident(), mem_before, mem_after, type(exc).__name__)
             )
-            if len(self.failed) >= FLUSH_EVERY:
+            if len(self.failed) * 3 >= self.flush_limit[0] or len(self.failed) >= FLUSH_EVERY:
                 self.flush(block=False)
         except Exception as err:
             _warn_internal(f"recording a failed call of {self.name!r}", err)
@@ -137,12 +149,14 @@ class _Operation:
         """
         if not self.lock.acquire(blocking=block):
             return  # another thread is flushing right now
+        added = False
         try:
             timed = _take_prefix(self.timed, 3)
             measured = _take_prefix(self.measured, 5)
             failed = _take_prefix(self.failed, 1)
             if not (timed or measured or failed):
                 return
+            added = True
             import numpy as np
 
             offset = self.wall_offset_ns
@@ -168,6 +182,12 @@ class _Operation:
             _warn_internal(f"aggregating calls of {self.name!r}", err)
         finally:
             self.lock.release()
+        if added and self.listeners:
+            for listener in list(self.listeners):
+                try:
+                    listener(self.name)
+                except Exception as err:
+                    _warn_internal(f"notifying a listener of {self.name!r}", err)
 
     def _remember(self, rows: Any) -> None:
         _resolve_thread_names(rows[:, 2])
@@ -290,7 +310,7 @@ class ProfileBlock:
             op.timed.extend((start, end, get_ident()))
         if exc is not None:
             op.record_failure(start, end, self._mem_before, self._mem_after, exc)
-        elif len(op.timed) + len(op.measured) >= 5 * FLUSH_EVERY:
+        elif len(op.timed) + len(op.measured) >= op.flush_limit[0]:
             op.flush(block=False)
         return False
 
@@ -597,7 +617,7 @@ def _sync_wrapper(
     probe: _memory.MemoryProbe | None,
     state: _State,
 ) -> Callable[..., Any]:
-    flush_at = 5 * FLUSH_EVERY
+    flush_limit = op.flush_limit
     record_failure = op.record_failure
 
     if probe is None:
@@ -615,7 +635,7 @@ def _sync_wrapper(
                 record_failure(start, clock(), UNKNOWN, UNKNOWN, exc)
                 raise
             extend((start, clock(), get_ident()))
-            if len(pending) >= flush_at:
+            if len(pending) >= flush_limit[0]:
                 op.flush(False)
             return result
 
@@ -638,7 +658,7 @@ def _sync_wrapper(
             raise
         end = clock()
         extend((start, end, get_ident(), before, probe()))
-        if len(pending) >= flush_at:
+        if len(pending) >= flush_limit[0]:
             op.flush(False)
         return result
 
@@ -656,7 +676,7 @@ def _async_wrapper(
     read_memory = probe if probe is not None else _unknown_memory
     pending = op.measured
     extend = pending.extend
-    flush_at = 5 * FLUSH_EVERY
+    flush_limit = op.flush_limit
 
     @functools.wraps(func)
     async def timed_async(*args: Any, **kwargs: Any) -> Any:
@@ -672,7 +692,7 @@ def _async_wrapper(
             raise
         end = clock()
         extend((start, end, get_ident(), before, read_memory()))
-        if len(pending) >= flush_at:
+        if len(pending) >= flush_limit[0]:
             op.flush(False)
         return result
 
