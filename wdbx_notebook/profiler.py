@@ -587,6 +587,67 @@ class PerformanceProfiler:
         else:
             self._known(name).reset()
 
+    # -- views (each imports its heavy dependency only when used) ----------------
+    def to_dataframe(self) -> Any:
+        """One row per operation, one column per statistic (a pandas DataFrame)."""
+        from .frames import statistics_dataframe
+
+        return statistics_dataframe(self)
+
+    def history_dataframe(self, name: str | None = None, **options: Any) -> Any:
+        """One row per recorded call (a pandas DataFrame); see :func:`wdbx_notebook.frames.history_dataframe`."""
+        from .frames import history_dataframe
+
+        return history_dataframe(self, name, **options)
+
+    def report(self, format_type: str = "text") -> Any:
+        """A :class:`~wdbx_notebook.report.PerformanceReport` of this profiler, right now."""
+        from .report import PerformanceReport
+
+        return PerformanceReport(self, format_type)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from .jupyter.display import profiler_bundle
+
+        return profiler_bundle(self)
+
+    # -- trends: saving, comparing, alerting -------------------------------------
+    def save(self, path: Any) -> Any:
+        """Save every operation's aggregates to a JSON session file; see :mod:`wdbx_notebook.persistence`."""
+        from .persistence import save_session
+
+        return save_session(self, path)
+
+    def snapshot(self) -> Any:
+        """A read-only snapshot of the statistics right now; see :mod:`wdbx_notebook.persistence`."""
+        from .persistence import snapshot
+
+        return snapshot(self)
+
+    def compare_operations(self, a: str, b: str, **options: Any) -> Any:
+        """Compare two operations of this profiler; see :func:`wdbx_notebook.compare.compare_operations`."""
+        from .compare import compare_operations
+
+        return compare_operations(self, a, b, **options)
+
+    def add_alert(self, pattern: str, **options: Any) -> Any:
+        """Watch operations matching a glob; see :func:`wdbx_notebook.alerts.add_alert`."""
+        from .alerts import add_alert
+
+        return add_alert(self, pattern, **options)
+
+    def list_alerts(self) -> Any:
+        """The alert rules of this profiler; see :mod:`wdbx_notebook.alerts`."""
+        from .alerts import list_alerts
+
+        return list_alerts(self)
+
+    def remove_alert(self, rule: Any = None) -> Any:
+        """Remove one alert rule (or all); see :mod:`wdbx_notebook.alerts`."""
+        from .alerts import remove_alert
+
+        return remove_alert(self, rule)
+
     def __repr__(self) -> str:
         ops = self.get_all_operations()
         state = "enabled" if self.enabled else "disabled"
