@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..stability import stability_warnings
+
 FORMATS = ("text", "markdown", "html")
 
 SLOWEST_COUNT = 3
@@ -145,6 +147,9 @@ def collect(source: StatisticsSource, title: str = "WDBX PERFORMANCE REPORT") ->
     operations = {name: source.get_statistics(name) for name in source.get_all_operations()}
     data = ReportData(title=title, generated_at=time.time(), operations=operations)
     data.recommendations = _recommend(operations)
+    # Stability warnings sit under every table, so nobody trusts a p99 of twelve calls.
+    for name, stats in operations.items():
+        data.notes.extend(stability_warnings(name, stats))
     extra_notes = getattr(source, "report_notes", None)
     if callable(extra_notes):
         data.notes.extend(extra_notes())
