@@ -15,6 +15,7 @@ keeps the profiler's record columns plain int64 arrays.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tracemalloc
 from collections.abc import Callable
@@ -34,10 +35,8 @@ def _open_statm() -> None:
     global _statm_fd
     old, _statm_fd = _statm_fd, None
     if old is not None:
-        try:
+        with contextlib.suppress(OSError):
             os.close(old)
-        except OSError:
-            pass
     try:
         _statm_fd = os.open(_STATM_PATH, os.O_RDONLY)
     except OSError:

@@ -10,18 +10,19 @@ per-call history is a bounded deque of the most recent records.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-import functools
 import inspect
 import threading
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar, overload
 
 from . import _clock, _memory
 from ._memory import UNKNOWN
 from ._warnings import ProfilerInternalWarning
+from ._wrappers import async_wrapper, sync_wrapper
 from .stats import OperationStats
 
 get_ident = threading.get_ident
@@ -54,15 +55,14 @@ def _check_name(name: object, what: str = "operation name") -> str:
 
 
 def _warn_internal(action: str, exc: BaseException) -> None:
-    try:
+    # A warnings filter set to "error" must not reach user code either.
+    with contextlib.suppress(Exception):
         warnings.warn(
             f"wdbx_notebook: {action} failed ({type(exc).__name__}: {exc}); "
             "the profiled code was not affected",
             ProfilerInternalWarning,
             stacklevel=3,
         )
-    except Exception:  # a warnings filter set to "error" must not reach user code either
-        pass
 
 
 class _State:
@@ -89,12 +89,12 @@ class _Operation:
         "_stats_cache",
         "failed",
         "failure_history",
+        "flush_limit",
         "history",
         "history_limit",
         "history_rows",
         "listeners",
         "lock",
-        "flush_limit",
         "measured",
         "name",
         "stats",
@@ -131,7 +131,9 @@ class _Operation:
     def has_pending(self) -> bool:
         return bool(self.timed or self.measured or self.failed)
 
-    def record_failure(self, start: int, end: int, mem_before: int, mem_after: int, exc: BaseException) -> None:
+    def record_failure(
+        self, start: int, end: int, mem_before: int, mem_after: int, exc: BaseException
+    ) -> None:
         try:
             self.failed.append(
                 (start, end, threading.get_ident(), mem_before, mem_after, type(exc).__name__)
@@ -173,7 +175,12 @@ class _Operation:
             if failed:
                 columns = np.array([r[:5] for r in failed], dtype=np.int64)
                 stats.add_failures(
-                    columns[:, 0], columns[:, 1], columns[:, 3], columns[:, 4], [r[5] for r in failed], offset
+                    columns[:, 0],
+                    columns[:, 1],
+                    columns[:, 3],
+                    columns[:, 4],
+                    [r[5] for r in failed],
+                    offset,
                 )
                 _resolve_thread_names(columns[:, 2])
                 self.failure_history.extend(failed)
@@ -369,7 +376,11 @@ class PerformanceProfiler:
         enabled: bool = True,
     ) -> None:
         self._default_memory = self._check_track_memory(track_memory, allow_none=False)
-        if not isinstance(history_limit, int) or isinstance(history_limit, bool) or history_limit < 0:
+        if (
+            not isinstance(history_limit, int)
+            or isinstance(history_limit, bool)
+            or history_limit < 0
+        ):
             raise ValueError(f"history_limit must be an int >= 0, got {history_limit!r}")
         if clock is not None and not callable(clock):
             raise TypeError(f"clock must be a callable returning nanoseconds, got {clock!r}")
@@ -387,7 +398,7 @@ class PerformanceProfiler:
         if value is None and allow_none:
             return None
         if isinstance(value, bool) or value in ("rss", "tracemalloc"):
-            return value  # type: ignore[return-value]
+            return value
         raise ValueError(
             f"track_memory must be True, False, 'rss' or 'tracemalloc'"
             f"{' or None' if allow_none else ''}, got {value!r}"
@@ -458,9 +469,12 @@ class PerformanceProfiler:
         def decorator(func: F) -> F:
             if not callable(func):
                 raise TypeError(
-                    f"profile() decorates a function or other callable, got {type(func).__name__} {func!r}"
+                    "profile() decorates a function or other callable, "
+                    f"got {type(func).__name__} {func!r}"
                 )
-            op_name = name if name is not None else getattr(func, "__qualname__", None) or repr(func)
+            op_name = (
+                name if name is not None else getattr(func, "__qualname__", None) or repr(func)
+            )
             return self._wrap(func, op_name, track_memory)
 
         return decorator
@@ -469,9 +483,9 @@ class PerformanceProfiler:
         op = self._operation(name)
         probe = self._probe_for(track_memory)
         if inspect.iscoroutinefunction(func):
-            wrapper = _async_wrapper(func, op, self._clock, probe, self._state)
+            wrapper = async_wrapper(func, op, self._clock, probe, self._state)
         else:
-            wrapper = _sync_wrapper(func, op, self._clock, probe, self._state)
+            wrapper = sync_wrapper(func, op, self._clock, probe, self._state)
         wrapper.__wdbx_operation__ = name  # type: ignore[attr-defined]
         return wrapper
 
@@ -489,12 +503,14 @@ class PerformanceProfiler:
         """
         _check_name(name)
         track_memory = self._check_track_memory(track_memory)
-        return ProfileBlock(self._operation(name), self._clock, self._probe_for(track_memory), self._state)
+        return ProfileBlock(
+            self._operation(name), self._clock, self._probe_for(track_memory), self._state
+        )
 
     # -- reading -----------------------------------------------------------
     def _known(self, name: object) -> _Operation:
         _check_name(name)
-        op = self._operations.get(name)  # type: ignore[arg-type]
+        op = self._operations.get(name)  # type: ignore[call-overload]
         if op is None:
             known = list(self._operations)
             close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
@@ -557,7 +573,8 @@ class PerformanceProfiler:
         names = [self._known(name).name] if name is not None else self.get_all_operations()
         return {
             op_name: [
-                _record_dict(r, self._wall_offset_ns) for r in self._operations[op_name].recent_records()
+                _record_dict(r, self._wall_offset_ns)
+                for r in self._operations[op_name].recent_records()
             ]
             for op_name in names
         }
@@ -595,7 +612,10 @@ class PerformanceProfiler:
         return statistics_dataframe(self)
 
     def history_dataframe(self, name: str | None = None, **options: Any) -> Any:
-        """One row per recorded call (a pandas DataFrame); see :func:`wdbx_notebook.frames.history_dataframe`."""
+        """One row per recorded call (a pandas DataFrame).
+
+        See :func:`wdbx_notebook.frames.history_dataframe` for the options.
+        """
         from .frames import history_dataframe
 
         return history_dataframe(self, name, **options)
@@ -613,19 +633,25 @@ class PerformanceProfiler:
 
     # -- trends: saving, comparing, alerting -------------------------------------
     def save(self, path: Any) -> Any:
-        """Save every operation's aggregates to a JSON session file; see :mod:`wdbx_notebook.persistence`."""
+        """Save every operation's aggregates to a JSON session file.
+
+        See :mod:`wdbx_notebook.persistence`.
+        """
         from .persistence import save_session
 
         return save_session(self, path)
 
     def snapshot(self) -> Any:
-        """A read-only snapshot of the statistics right now; see :mod:`wdbx_notebook.persistence`."""
+        """A read-only snapshot of the statistics now (:mod:`wdbx_notebook.persistence`)."""
         from .persistence import snapshot
 
         return snapshot(self)
 
     def compare_operations(self, a: str, b: str, **options: Any) -> Any:
-        """Compare two operations of this profiler; see :func:`wdbx_notebook.compare.compare_operations`."""
+        """Compare two operations of this profiler.
+
+        See :func:`wdbx_notebook.compare.compare_operations`.
+        """
         from .compare import compare_operations
 
         return compare_operations(self, a, b, **options)
@@ -664,104 +690,6 @@ def _record_dict(record: tuple[Any, ...], wall_offset_ns: int) -> dict[str, Any]
         "error": error,
         "thread": _thread_name(thread),
     }
-
-
-# The wrappers below are the hot path, tuned by benchmarks/overhead.py: every
-# name they use is a local or closure cell, and a successful call costs two
-# clock reads, a thread id, one list.extend and a length check.
-
-
-def _sync_wrapper(
-    func: Callable[..., Any],
-    op: _Operation,
-    clock: _clock.Clock,
-    probe: _memory.MemoryProbe | None,
-    state: _State,
-) -> Callable[..., Any]:
-    flush_limit = op.flush_limit
-    record_failure = op.record_failure
-
-    if probe is None:
-        pending = op.timed
-        extend = pending.extend
-
-        @functools.wraps(func)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            if not state.enabled:
-                return func(*args, **kwargs)
-            start = clock()
-            try:
-                result = func(*args, **kwargs)
-            except BaseException as exc:
-                record_failure(start, clock(), UNKNOWN, UNKNOWN, exc)
-                raise
-            extend((start, clock(), get_ident()))
-            if len(pending) >= flush_limit[0]:
-                op.flush(False)
-            return result
-
-        return timed
-
-    pending = op.measured
-    extend = pending.extend
-
-    @functools.wraps(func)
-    def timed_with_memory(*args: Any, **kwargs: Any) -> Any:
-        if not state.enabled:
-            return func(*args, **kwargs)
-        before = probe()
-        start = clock()
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            end = clock()
-            record_failure(start, end, before, probe(), exc)
-            raise
-        end = clock()
-        extend((start, end, get_ident(), before, probe()))
-        if len(pending) >= flush_limit[0]:
-            op.flush(False)
-        return result
-
-    return timed_with_memory
-
-
-def _async_wrapper(
-    func: Callable[..., Any],
-    op: _Operation,
-    clock: _clock.Clock,
-    probe: _memory.MemoryProbe | None,
-    state: _State,
-) -> Callable[..., Any]:
-    # One wrapper for both modes: an await already costs far more than the branch.
-    read_memory = probe if probe is not None else _unknown_memory
-    pending = op.measured
-    extend = pending.extend
-    flush_limit = op.flush_limit
-
-    @functools.wraps(func)
-    async def timed_async(*args: Any, **kwargs: Any) -> Any:
-        if not state.enabled:
-            return await func(*args, **kwargs)
-        before = read_memory()
-        start = clock()
-        try:
-            result = await func(*args, **kwargs)
-        except BaseException as exc:
-            end = clock()
-            op.record_failure(start, end, before, read_memory(), exc)
-            raise
-        end = clock()
-        extend((start, end, get_ident(), before, read_memory()))
-        if len(pending) >= flush_limit[0]:
-            op.flush(False)
-        return result
-
-    return timed_async
-
-
-def _unknown_memory() -> int:
-    return UNKNOWN
 
 
 _shared_profiler: PerformanceProfiler | None = None

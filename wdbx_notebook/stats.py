@@ -130,7 +130,7 @@ class DurationDistribution:
         else:
             keys, counts = np.unique(keys, return_counts=True)
         buckets = self._buckets
-        for key, count in zip(keys.tolist(), counts.tolist()):
+        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
             buckets[key] = buckets.get(key, 0) + count
 
     def merge(self, other: DurationDistribution) -> None:
@@ -178,7 +178,11 @@ class DurationDistribution:
     def to_dict(self) -> dict[str, Any]:
         if self._exact is not None:
             return {"kind": "exact", "values_ns": list(self._exact)}
-        return {"kind": "sketch", "count": self.count, "buckets": {str(k): v for k, v in self._buckets.items()}}
+        return {
+            "kind": "sketch",
+            "count": self.count,
+            "buckets": {str(k): v for k, v in self._buckets.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DurationDistribution:
@@ -315,7 +319,10 @@ class OperationStats:
         """Fold ``other`` into this one: exact for everything but sketched percentiles."""
         if other.success_count:
             self._combine_moments(
-                other.success_count, other.duration_sum_ns, other.duration_mean_ns, other.duration_m2
+                other.success_count,
+                other.duration_sum_ns,
+                other.duration_mean_ns,
+                other.duration_m2,
             )
         self.call_count += other.call_count
         self.success_count += other.success_count
@@ -342,7 +349,9 @@ class OperationStats:
         """The statistics dict that ``get_statistics`` returns (see the module doc)."""
         n = self.success_count
         quantiles = (
-            self.distribution.quantiles_ns(f for _, f in PERCENTILES) if n else [0.0] * len(PERCENTILES)
+            self.distribution.quantiles_ns(f for _, f in PERCENTILES)
+            if n
+            else [0.0] * len(PERCENTILES)
         )
         std_ns = math.sqrt(max(self.duration_m2, 0.0) / (n - 1)) if n >= 2 else 0.0
         span_ns = (
@@ -357,23 +366,29 @@ class OperationStats:
             "call_count": self.call_count,
             "success_count": self.success_count,
             "error_count": self.error_count,
-            "success_rate": 100.0 * self.success_count / self.call_count if self.call_count else 0.0,
+            "success_rate": 100.0 * self.success_count / self.call_count
+            if self.call_count
+            else 0.0,
             "total_duration_ms": self.duration_sum_ns / _NS_PER_MS,
             "avg_duration_ms": (self.duration_sum_ns / n if n else 0.0) / _NS_PER_MS,
             "min_duration_ms": (self.duration_min_ns or 0) / _NS_PER_MS,
             "max_duration_ms": (self.duration_max_ns or 0) / _NS_PER_MS,
         }
-        for (key, _), value in zip(PERCENTILES, quantiles):
+        for (key, _), value in zip(PERCENTILES, quantiles, strict=True):
             stats[key] = value / _NS_PER_MS
         stats.update(
             {
                 "std_duration_ms": std_ns / _NS_PER_MS,
-                "avg_memory_delta": self.memory_sum / self.memory_count if self.memory_count else 0.0,
+                "avg_memory_delta": self.memory_sum / self.memory_count
+                if self.memory_count
+                else 0.0,
                 "total_memory_impact": self.memory_sum,
                 "max_memory_delta": self.memory_max if self.memory_max is not None else 0,
                 "memory_call_count": self.memory_count,
                 "calls_per_second": calls_per_second,
-                "first_call": None if self.first_start_ns is None else self.first_start_ns / _NS_PER_S,
+                "first_call": None
+                if self.first_start_ns is None
+                else self.first_start_ns / _NS_PER_S,
                 "last_call": None if self.last_end_ns is None else self.last_end_ns / _NS_PER_S,
                 "errors_by_type": dict(self.errors_by_type),
                 "percentiles_exact": self.distribution.is_exact,

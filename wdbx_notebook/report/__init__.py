@@ -67,13 +67,16 @@ class PerformanceReport:
         path = os.fspath(path)
         if format_type is None:
             suffix = os.path.splitext(path)[1].lower()
-            format_type = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}.get(
-                suffix, "text"
-            )
+            format_type = {
+                ".md": "markdown",
+                ".markdown": "markdown",
+                ".html": "html",
+                ".htm": "html",
+            }.get(suffix, "text")
         body = self.render(format_type)
         if format_type == "html":
             body = (
-                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
                 "<title>Performance report</title></head><body>\n" + body + "\n</body></html>\n"
             )
         with open(path, "w", encoding="utf-8") as handle:
@@ -93,7 +96,9 @@ class PerformanceReport:
         return bundle
 
 
-def generate_performance_report(format_type: str = "text", profiler: StatisticsSource | None = None) -> str:
+def generate_performance_report(
+    format_type: str = "text", profiler: StatisticsSource | None = None
+) -> str:
     """A performance report of every profiled operation, as a string.
 
     Args:

@@ -88,12 +88,21 @@ def error_types(stats: dict[str, Any]) -> str:
 def _recommend(operations: dict[str, dict[str, Any]]) -> list[Recommendation]:
     advice: list[Recommendation] = []
     slow = sorted(
-        (n for n, s in operations.items() if s["success_count"] and s["avg_duration_ms"] >= SLOW_MEAN_MS),
+        (
+            n
+            for n, s in operations.items()
+            if s["success_count"] and s["avg_duration_ms"] >= SLOW_MEAN_MS
+        ),
         key=lambda n: -operations[n]["avg_duration_ms"],
     )
     for name in slow[:SLOWEST_COUNT]:
         advice.append(
-            Recommendation("slow", "Optimize", name, f"Average duration {format_ms(operations[name]['avg_duration_ms'])}ms")
+            Recommendation(
+                "slow",
+                "Optimize",
+                name,
+                f"Average duration {format_ms(operations[name]['avg_duration_ms'])}ms",
+            )
         )
     for name, s in operations.items():
         if s["memory_call_count"] and s["avg_memory_delta"] >= MEMORY_HEAVY_BYTES:
@@ -111,7 +120,8 @@ def _recommend(operations: dict[str, dict[str, Any]]) -> list[Recommendation]:
                     "leak",
                     "Check for a memory leak in",
                     name,
-                    f"{s['total_memory_impact'] / 2**20:.2f} MB accumulated over {s['memory_call_count']} calls",
+                    f"{s['total_memory_impact'] / 2**20:.2f} MB accumulated over "
+                    f"{s['memory_call_count']} calls",
                 )
             )
     for name, s in operations.items():

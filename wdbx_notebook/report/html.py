@@ -26,7 +26,8 @@ def _cell(value: str, align: str = "right", extra: str = "") -> str:
 def _bar(value: float, largest: float) -> str:
     """A background bar filling ``value / largest`` of the cell."""
     share = 0.0 if largest <= 0 else max(0.0, min(1.0, value / largest))
-    return f"background:linear-gradient(90deg,#f6b26b {share * 100:.1f}%,transparent {share * 100:.1f}%)"
+    stop = f"{share * 100:.1f}%"
+    return f"background:linear-gradient(90deg,#f6b26b {stop},transparent {stop})"
 
 
 def render_html(data: ReportData) -> str:
@@ -41,7 +42,10 @@ def render_html(data: ReportData) -> str:
     )
     headers = ["Operation", "Calls", "Avg (ms)", "P95 (ms)", "Max (ms)", "Mem (KB)", "Success %"]
     parts.append(f"<table {_TABLE}><thead><tr>")
-    parts += [f"<th {_CELL.format(align='left' if i == 0 else 'right')}>{h}</th>" for i, h in enumerate(headers)]
+    parts += [
+        f"<th {_CELL.format(align='left' if i == 0 else 'right')}>{h}</th>"
+        for i, h in enumerate(headers)
+    ]
     parts.append("</tr></thead><tbody>")
     ordered = sorted(data.operations.items(), key=lambda kv: -kv[1]["avg_duration_ms"])
     slowest = max((s["avg_duration_ms"] for _, s in ordered), default=0.0)
@@ -81,9 +85,13 @@ def render_html(data: ReportData) -> str:
             for r in data.recommendations
         ]
     else:
-        parts.append("<li>No operation stands out: nothing slow, memory-heavy, failing or unstable.</li>")
+        parts.append(
+            "<li>No operation stands out: nothing slow, memory-heavy, failing or unstable.</li>"
+        )
     parts.append("</ul>")
     if data.notes:
-        parts.append("<h4>Notes</h4><ul>" + "".join(f"<li>{escape(n)}</li>" for n in data.notes) + "</ul>")
+        parts.append(
+            "<h4>Notes</h4><ul>" + "".join(f"<li>{escape(n)}</li>" for n in data.notes) + "</ul>"
+        )
     parts.append("</div>")
     return "".join(parts)

@@ -11,7 +11,9 @@ _RULE = "-" * 50
 
 def printable(name: str, width: int | None = None) -> str:
     """A name safe for a terminal table: control characters escaped, long names shortened."""
-    safe = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)
+    safe = "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name
+    )
     if width is not None and len(safe) > width:
         safe = safe[: width - 1] + "…"
     return safe
@@ -56,7 +58,10 @@ def render_text(data: ReportData) -> str:
             )
     lines += ["", "PERFORMANCE RECOMMENDATIONS", _RULE]
     if data.recommendations:
-        lines += [f"* {r.action} {printable(r.operation)}: {printable(r.evidence)}" for r in data.recommendations]
+        lines += [
+            f"* {r.action} {printable(r.operation)}: {printable(r.evidence)}"
+            for r in data.recommendations
+        ]
     else:
         lines.append("* No operation stands out: nothing slow, memory-heavy, failing or unstable.")
     if data.notes:
