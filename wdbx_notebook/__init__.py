@@ -17,7 +17,12 @@ from typing import Any
 
 from ._warnings import PerformanceWarning, ProfilerInternalWarning, WdbxWarning
 from .diagnostics import SystemDiagnostics, system_diagnostics
-from .profiler import PerformanceProfiler, ProfileBlock, UnknownOperationError, get_performance_profiler
+from .profiler import (
+    PerformanceProfiler,
+    ProfileBlock,
+    UnknownOperationError,
+    get_performance_profiler,
+)
 from .report import PerformanceReport, generate_performance_report
 
 __version__ = "0.1.0"
