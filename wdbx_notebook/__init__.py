@@ -17,6 +17,7 @@ from typing import Any
 
 from ._warnings import PerformanceWarning, ProfilerInternalWarning, WdbxWarning
 from .diagnostics import SystemDiagnostics, system_diagnostics
+from .persistence import Snapshot, load_session, merge_sessions
 from .profiler import (
     PerformanceProfiler,
     ProfileBlock,
@@ -33,6 +34,7 @@ __all__ = [
     "PerformanceWarning",
     "ProfileBlock",
     "ProfilerInternalWarning",
+    "Snapshot",
     "SystemDiagnostics",
     "UnknownOperationError",
     "WdbxWarning",
@@ -40,6 +42,8 @@ __all__ = [
     "generate_performance_report",
     "get_performance_profiler",
     "load_ipython_extension",
+    "load_session",
+    "merge_sessions",
     "system_diagnostics",
     "unload_ipython_extension",
 ]

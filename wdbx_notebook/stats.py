@@ -121,6 +121,8 @@ class DurationDistribution:
     def _add_to_sketch(self, durations_ns: np.ndarray) -> None:
         import numpy as np
 
+        if not len(durations_ns):
+            return  # copying a sketched distribution into an empty one hands over no values
         keys = bucket_keys(durations_ns)
         low = int(keys.min())
         if int(keys.max()) - low < 1 << 16:  # the usual case: counting beats sorting
