@@ -33,25 +33,28 @@ _PREFIX = "_wdbx_"
 _counter = itertools.count()
 
 # One template for both modes; {probe_*} lines vanish when memory is not tracked.
+# Every name the body uses is a parameter of _wdbx_make (builtins included), so
+# no parameter or function name of the user's can shadow one.
 _TEMPLATE = """\
 def _wdbx_make(_wdbx_func, _wdbx_state, _wdbx_clock, _wdbx_probe, _wdbx_extend, _wdbx_pending,
-               _wdbx_limit, _wdbx_op, _wdbx_fail, _wdbx_ident, _wdbx_unknown{default_names}):
-    def {name}({params}):
+               _wdbx_limit, _wdbx_op, _wdbx_fail, _wdbx_ident, _wdbx_unknown, _wdbx_len,
+               _wdbx_base_exception{default_names}):
+    def _wdbx_wrapper({params}):
         if not _wdbx_state.enabled:
             return _wdbx_func({call})
 {probe_before}        _wdbx_start = _wdbx_clock()
         try:
             _wdbx_result = _wdbx_func({call})
-        except BaseException as _wdbx_exc:
+        except _wdbx_base_exception as _wdbx_exc:
             _wdbx_end = _wdbx_clock()
             _wdbx_fail(_wdbx_start, _wdbx_end, {fail_memory}, _wdbx_exc)
             raise
         _wdbx_end = _wdbx_clock()
         _wdbx_extend({record})
-        if len(_wdbx_pending) >= _wdbx_limit[0]:
+        if _wdbx_len(_wdbx_pending) >= _wdbx_limit[0]:
             _wdbx_op.flush(False)
         return _wdbx_result
-    return {name}
+    return _wdbx_wrapper
 """
 
 
@@ -127,7 +130,6 @@ def _generated(
             op.measured,
         )
     text = _TEMPLATE.format(
-        name=name,
         params=params,
         call=call,
         default_names="".join(f", {d}" for d in defaults),
@@ -152,8 +154,12 @@ def _generated(
         op.record_failure,
         threading.get_ident,
         UNKNOWN,
+        len,
+        BaseException,
         *defaults.values(),
     )
+    # Tracebacks and profilers show the wrapped function's name for this frame.
+    wrapper.__code__ = wrapper.__code__.replace(co_name=name)
     return functools.wraps(func)(wrapper)
 
 
