@@ -274,6 +274,22 @@ def test_bad_names_are_refused_where_they_are_given(profiler, bad, error):
 def test_decorating_a_non_callable_says_so(profiler):
     with pytest.raises(TypeError, match="decorates a function or other callable, got int 42"):
         profiler.profile("x")(42)
+    with pytest.raises(TypeError, match="put @profile below @classmethod"):
+        profiler.profile("x")(classmethod(lambda cls: None))
+
+
+def test_generator_functions_are_refused_with_the_alternative(profiler):
+    def numbers():
+        yield 1
+
+    async def agen():
+        yield 1
+
+    for func in (numbers, agen):
+        with pytest.raises(TypeError, match=r"generator function.*profile_block"):
+            profiler.profile(func)
+    with profiler.profile_block("loop"):
+        assert list(numbers()) == [1]
 
 
 @pytest.mark.parametrize("bad", ["heap", 1, "RSS"])

@@ -468,9 +468,12 @@ class PerformanceProfiler:
 
         def decorator(func: F) -> F:
             if not callable(func):
+                hint = ""
+                if isinstance(func, (classmethod, staticmethod)):
+                    hint = f"; put @profile below @{type(func).__name__}, next to the function"
                 raise TypeError(
                     "profile() decorates a function or other callable, "
-                    f"got {type(func).__name__} {func!r}"
+                    f"got {type(func).__name__} {func!r}{hint}"
                 )
             op_name = (
                 name if name is not None else getattr(func, "__qualname__", None) or repr(func)
@@ -480,6 +483,14 @@ class PerformanceProfiler:
         return decorator
 
     def _wrap(self, func: Any, name: str, track_memory: TrackMemory) -> Any:
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            # A generator's call returns before its body runs: timing it would
+            # report a few hundred nanoseconds whatever the work costs.
+            raise TypeError(
+                f"profile() times calls, but {getattr(func, '__qualname__', func)!r} is a "
+                "generator function whose body runs only as it is iterated; time the loop that "
+                'consumes it with profile_block("name") instead'
+            )
         op = self._operation(name)
         probe = self._probe_for(track_memory)
         if inspect.iscoroutinefunction(func):
