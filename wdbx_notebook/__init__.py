@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._warnings import PerformanceWarning, ProfilerInternalWarning, WdbxWarning
+from .compare import compare, comparison_markdown
 from .diagnostics import SystemDiagnostics, system_diagnostics
 from .persistence import Snapshot, load_session, merge_sessions
 from .profiler import (
@@ -39,6 +40,8 @@ __all__ = [
     "UnknownOperationError",
     "WdbxWarning",
     "__version__",
+    "compare",
+    "comparison_markdown",
     "generate_performance_report",
     "get_performance_profiler",
     "load_ipython_extension",

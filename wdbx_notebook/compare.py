@@ -1,0 +1,645 @@
+"""Comparisons that say whether a difference in speed is real.
+
+:func:`compare` puts a baseline (a saved session, a snapshot or a profiler)
+beside the current run; :func:`compare_operations` puts two operations of one
+profiler side by side. Both return a pandas DataFrame with one row per
+operation, and :func:`comparison_markdown` renders it for reports.
+
+>>> from wdbx_notebook import PerformanceProfiler
+>>> from wdbx_notebook._clock import FakeClock
+>>> clock = FakeClock()
+>>> profiler = PerformanceProfiler(track_memory=False, clock=clock)
+>>> for i in range(200):
+...     with profiler.profile_block("old"):
+...         clock.advance_ns(1_000_000 + i % 7 * 10_000)
+...     with profiler.profile_block("new"):
+...         clock.advance_ns(1_200_000 + i % 7 * 10_000)
+>>> row = compare_operations(profiler, "old", "new").iloc[0]
+>>> row["verdict"], row["change"]
+('slower', '1.19x slower')
+
+How each row is computed (from the most recent successful calls each side
+keeps, up to its ``history_limit``):
+
+* ``ratio`` is the current median over the baseline median; ``ci_low`` and
+  ``ci_high`` are a percentile-bootstrap 95% confidence interval of that
+  ratio (:data:`DEFAULT_RESAMPLES` resamples per side, fixed seed, so the same
+  data always gives the same interval). Each resample's median is drawn
+  exactly from its order-statistic distribution (a Beta draw per resample
+  instead of resampling n values), which is the same bootstrap at O(1) cost
+  per resample.
+* ``p_value`` is the two-sided Mann-Whitney U test (normal approximation with
+  tie correction and continuity correction): it does not assume normal
+  timings and handles unequal sample sizes.
+* ``verdict`` is ``"slower"`` or ``"faster"`` only when the interval excludes
+  1, the p-value is below :data:`P_VALUE_LIMIT` and the ratio is beyond
+  ``1 ± threshold``; ``"same"`` when the whole interval lies within
+  ``1 ± threshold``; otherwise ``"inconclusive: need more calls"``, with
+  ``calls_needed`` estimating how many successful calls per side would likely
+  settle it (the interval narrows as 1/sqrt(calls)). With fewer than
+  :data:`MIN_CALLS` successful calls on either side the verdict is always
+  inconclusive.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .persistence import Snapshot
+    from .profiler import PerformanceProfiler
+
+#: Resamples per side for the bootstrap interval of the ratio of medians.
+DEFAULT_RESAMPLES = 10_000
+
+#: The smallest number of resamples accepted (fewer gives ragged interval ends).
+MIN_RESAMPLES = 2_000
+
+#: The seed of the bootstrap, fixed so a comparison is reproducible.
+DEFAULT_SEED = 20_240_601
+
+#: A "slower"/"faster" verdict needs a Mann-Whitney p-value below this.
+P_VALUE_LIMIT = 0.01
+
+#: Fewer successful calls than this on either side: no test can be trusted.
+MIN_CALLS = 6
+
+#: The most calls per side an estimate will name; beyond it, "more than".
+MAX_CALLS_ESTIMATE = 10_000_000
+
+VERDICTS = ("slower", "faster", "same", "inconclusive: need more calls")
+INCONCLUSIVE = VERDICTS[3]
+ONLY_BASELINE = "only in baseline"
+ONLY_CURRENT = "only in current"
+
+COLUMNS = (
+    "baseline_calls",
+    "current_calls",
+    "baseline_median_ms",
+    "current_median_ms",
+    "baseline_p95_ms",
+    "current_p95_ms",
+    "ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "verdict",
+    "calls_needed",
+    "change",
+    "baseline_memory_delta",
+    "current_memory_delta",
+    "memory_change",
+    "baseline_success_rate",
+    "current_success_rate",
+    "success_rate_change",
+)
+
+
+# -- statistics ------------------------------------------------------------------
+def mann_whitney_u(x: Any, y: Any) -> tuple[float, float]:
+    """Two-sided Mann-Whitney U test: ``(U of x, p-value)``.
+
+    Normal approximation with tie correction and continuity correction, the
+    same as ``scipy.stats.mannwhitneyu(x, y, method="asymptotic")``. When every
+    value is equal there is no evidence of a difference and the p-value is 1.
+
+    >>> u, p = mann_whitney_u([1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14])
+    >>> u, round(p, 4)
+    (0.0, 0.0022)
+    """
+    import numpy as np
+
+    a = np.asarray(x, dtype=np.float64).ravel()
+    b = np.asarray(y, dtype=np.float64).ravel()
+    n1, n2 = len(a), len(b)
+    if n1 == 0 or n2 == 0:
+        raise ValueError(f"mann_whitney_u() needs values on both sides, got {n1} and {n2}")
+    combined = np.concatenate([a, b])
+    n = n1 + n2
+    # Average ranks: a value shared by t entries gets the mean of their t ranks.
+    _, inverse, counts = np.unique(combined, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    average_rank = ends - (counts - 1) / 2.0
+    ranks = average_rank[inverse]
+    u1 = float(ranks[:n1].sum() - n1 * (n1 + 1) / 2.0)
+    u2 = n1 * n2 - u1
+    mean = n1 * n2 / 2.0
+    tie_term = (
+        float((counts.astype(np.float64) ** 3 - counts).sum()) / (n * (n - 1)) if n > 1 else 0
+    )
+    variance = n1 * n2 / 12.0 * ((n + 1) - tie_term)
+    if variance <= 0:
+        return u1, 1.0
+    z = (max(u1, u2) - mean - 0.5) / math.sqrt(variance)
+    p = math.erfc(z / math.sqrt(2.0))  # two-sided: 2 * (1 - Phi(z))
+    return u1, min(1.0, max(0.0, p))
+
+
+def bootstrap_medians(sorted_values: Any, resamples: int, rng: Any) -> np.ndarray:
+    """Medians of ``resamples`` bootstrap resamples of sorted values, vectorised.
+
+    A resample's k-th smallest value is ``sorted_values[floor(U * n)]`` with
+    ``U`` the k-th smallest of n uniforms, which is Beta(k, n - k + 1); for an
+    even n the next order statistic follows from the first (the minimum of the
+    n - k uniforms above it). So each resample costs two Beta draws, not n.
+    """
+    import numpy as np
+
+    values = np.asarray(sorted_values, dtype=np.float64)
+    n = len(values)
+    if n == 0:
+        raise ValueError("bootstrap_medians() needs at least one value")
+
+    def at(u: np.ndarray) -> np.ndarray:
+        return values[np.minimum((u * n).astype(np.int64), n - 1)]
+
+    k = (n + 1) // 2
+    u_k = rng.beta(k, n - k + 1, size=resamples)
+    if n % 2:
+        return at(u_k)
+    u_next = u_k + (1.0 - u_k) * rng.beta(1, n - k, size=resamples)
+    return (at(u_k) + at(u_next)) / 2.0
+
+
+def _percentile(sorted_ns: np.ndarray, q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(sorted_ns, q)) if len(sorted_ns) else math.nan
+
+
+def _calls_needed(
+    ratio: float, ci_low: float, ci_high: float, calls: int, threshold: float
+) -> int | None:
+    """Successful calls per side that would likely settle an open verdict.
+
+    Assumes the observed ratio is the true one. The interval's half-width on
+    the log scale gives the standard error, which shrinks as 1/sqrt(calls);
+    the estimate is the calls at which the distance that matters is
+    :data:`_SETTLE_Z` standard errors: beyond 1 when the ratio is past the
+    threshold (a "slower"/"faster" verdict at p < 0.01 with 80% power), or
+    inside ``1 ± threshold`` when it is not (a "same" verdict, 80% power).
+    """
+    if not (ratio > 0 and ci_low > 0 and ci_high > 0) or calls < 2:
+        return None
+    standard_error = (math.log(ci_high) - math.log(ci_low)) / (2 * 1.96)
+    if standard_error <= 0:
+        return None
+    if ratio >= 1 + threshold or ratio <= 1 - threshold:
+        distance = abs(math.log(ratio))
+        z = _SETTLE_Z
+    else:
+        distance = min(
+            math.log(1 + threshold) - math.log(ratio), math.log(ratio) - math.log(1 - threshold)
+        )
+        z = 1.96 + _POWER_Z
+    if distance <= 0:
+        return MAX_CALLS_ESTIMATE
+    needed = calls * (z * standard_error / distance) ** 2
+    return int(min(MAX_CALLS_ESTIMATE, max(MIN_CALLS, math.ceil(needed))))
+
+
+#: z of 80% power, and of a p < 0.01 two-sided test plus that power.
+_POWER_Z = 0.8416
+_SETTLE_Z = 2.5758 + _POWER_Z
+
+
+def _change_words(ratio: float) -> str:
+    if not ratio > 0 or math.isinf(ratio):
+        return ""
+    if ratio >= 1:
+        return f"{ratio:.2f}x slower"
+    return f"{1 / ratio:.2f}x faster"
+
+
+def compare_samples(
+    baseline_ns: Any,
+    current_ns: Any,
+    threshold: float = 0.05,
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Compare two samples of durations (nanoseconds or any common unit).
+
+    Returns a dict with ``ratio`` (current median / baseline median),
+    ``ci_low``, ``ci_high``, ``p_value``, ``verdict`` and ``calls_needed``
+    (``None`` unless inconclusive); see the module doc for the rules.
+
+    >>> result = compare_samples([10, 11, 12, 10, 11, 12, 11], [10, 11, 12])
+    >>> result["verdict"]
+    'inconclusive: need more calls'
+    """
+    import numpy as np
+
+    _check_options(threshold, resamples, confidence)
+    base = np.sort(np.asarray(baseline_ns, dtype=np.float64).ravel())
+    cur = np.sort(np.asarray(current_ns, dtype=np.float64).ravel())
+    n1, n2 = len(base), len(cur)
+    result: dict[str, Any] = {
+        "ratio": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "p_value": math.nan,
+        "verdict": INCONCLUSIVE,
+        "calls_needed": MIN_CALLS,
+    }
+    if n1 == 0 or n2 == 0:
+        return result
+    base_median = float(np.median(base))
+    cur_median = float(np.median(cur))
+    if base_median > 0:
+        result["ratio"] = cur_median / base_median
+    result["p_value"] = mann_whitney_u(base, cur)[1]
+    rng = np.random.default_rng(seed)
+    base_boot = bootstrap_medians(base, resamples, rng)
+    cur_boot = bootstrap_medians(cur, resamples, rng)
+    if base_median > 0 and (base_boot > 0).all():
+        tail = (1 - confidence) / 2 * 100
+        low, high = np.percentile(cur_boot / base_boot, [tail, 100 - tail])
+        result["ci_low"], result["ci_high"] = float(low), float(high)
+    ratio, low, high, p = result["ratio"], result["ci_low"], result["ci_high"], result["p_value"]
+    smaller = min(n1, n2)
+    if smaller < MIN_CALLS or math.isnan(low):
+        estimate = _calls_needed(ratio, low, high, smaller, threshold)
+        result["calls_needed"] = max(MIN_CALLS, estimate or MIN_CALLS)
+        return result
+    excludes_one = low > 1 or high < 1
+    if excludes_one and p < P_VALUE_LIMIT and ratio >= 1 + threshold and low > 1:
+        verdict = "slower"
+    elif excludes_one and p < P_VALUE_LIMIT and ratio <= 1 - threshold and high < 1:
+        verdict = "faster"
+    elif low >= 1 - threshold and high <= 1 + threshold:
+        verdict = "same"
+    else:
+        verdict = INCONCLUSIVE
+    result["verdict"] = verdict
+    result["calls_needed"] = (
+        _calls_needed(ratio, low, high, smaller, threshold) if verdict == INCONCLUSIVE else None
+    )
+    return result
+
+
+def _check_options(threshold: object, resamples: object, confidence: object) -> None:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"threshold must be a fraction such as 0.05 (5%), got {threshold!r}")
+    if not 0 < threshold < 1:
+        raise ValueError(
+            f"threshold must be a fraction between 0 and 1 such as 0.05, got {threshold!r}"
+        )
+    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < MIN_RESAMPLES:
+        raise ValueError(f"resamples must be an int >= {MIN_RESAMPLES}, got {resamples!r}")
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, float)
+        or not 0.5 <= confidence < 1
+    ):
+        raise ValueError(f"confidence must be a float in [0.5, 1) such as 0.95, got {confidence!r}")
+
+
+# -- sources -----------------------------------------------------------------------
+def _as_source(value: object, role: str) -> Any:
+    from .persistence import Snapshot, load_session
+    from .profiler import PerformanceProfiler
+
+    if isinstance(value, (Snapshot, PerformanceProfiler)):
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        return load_session(value)
+    raise TypeError(
+        f"compare() {role} must be a Snapshot, a PerformanceProfiler or a session file path, "
+        f"got {type(value).__name__} {value!r}"
+    )
+
+
+def successful_durations_ns(source: Any, name: str) -> np.ndarray:
+    """Durations (ns) of the recent successful calls of ``name``, oldest first.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> profiler = PerformanceProfiler(track_memory=False)
+    >>> with profiler.profile_block("x"):
+    ...     pass
+    >>> len(successful_durations_ns(profiler, "x"))
+    1
+    """
+    import numpy as np
+
+    recent = getattr(source, "recent_durations_ns", None)
+    if callable(recent):
+        return np.asarray(recent(name), dtype=np.int64)
+    return np.array(
+        [
+            end - start
+            for start, end, *_rest, error in source.history_records(name)
+            if error is None
+        ],
+        dtype=np.int64,
+    )
+
+
+def _row(
+    base_ns: np.ndarray,
+    cur_ns: np.ndarray,
+    base_stats: dict[str, Any] | None,
+    cur_stats: dict[str, Any] | None,
+    threshold: float,
+    resamples: int,
+    seed: int,
+    confidence: float,
+) -> dict[str, Any]:
+    import numpy as np
+
+    base_sorted = np.sort(base_ns)
+    cur_sorted = np.sort(cur_ns)
+    row: dict[str, Any] = {
+        "baseline_calls": len(base_sorted),
+        "current_calls": len(cur_sorted),
+        "baseline_median_ms": _percentile(base_sorted, 50) / 1e6,
+        "current_median_ms": _percentile(cur_sorted, 50) / 1e6,
+        "baseline_p95_ms": _percentile(base_sorted, 95) / 1e6,
+        "current_p95_ms": _percentile(cur_sorted, 95) / 1e6,
+    }
+    if base_stats is None or cur_stats is None:
+        row.update(ratio=math.nan, ci_low=math.nan, ci_high=math.nan, p_value=math.nan)
+        row["verdict"] = ONLY_CURRENT if base_stats is None else ONLY_BASELINE
+        row["calls_needed"] = None
+        row["change"] = "new" if base_stats is None else "gone"
+    else:
+        result = compare_samples(
+            base_sorted,
+            cur_sorted,
+            threshold,
+            resamples=resamples,
+            seed=seed,
+            confidence=confidence,
+        )
+        row.update(result)
+        row["change"] = _change_words(result["ratio"])
+    row.update(_side_figures(base_stats, "baseline"))
+    row.update(_side_figures(cur_stats, "current"))
+    row["memory_change"] = row["current_memory_delta"] - row["baseline_memory_delta"]
+    row["success_rate_change"] = row["current_success_rate"] - row["baseline_success_rate"]
+    return row
+
+
+def _side_figures(stats: dict[str, Any] | None, side: str) -> dict[str, float]:
+    if stats is None:
+        return {f"{side}_memory_delta": math.nan, f"{side}_success_rate": math.nan}
+    memory = float(stats["avg_memory_delta"]) if stats.get("memory_call_count") else math.nan
+    return {f"{side}_memory_delta": memory, f"{side}_success_rate": float(stats["success_rate"])}
+
+
+def _frame(rows: dict[str, dict[str, Any]], attrs: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    frame.index = pd.Index(list(rows), name="operation", dtype=object)
+    for column in ("baseline_calls", "current_calls"):
+        frame[column] = frame[column].astype("int64")
+    frame["calls_needed"] = pd.array(
+        [
+            None if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)
+            for v in frame["calls_needed"]
+        ],
+        dtype="Int64",
+    )
+    for column in COLUMNS:
+        if column not in ("verdict", "change", "calls_needed", "baseline_calls", "current_calls"):
+            frame[column] = frame[column].astype("float64")
+    frame["verdict"] = frame["verdict"].astype(object)
+    frame["change"] = frame["change"].astype(object)
+    frame.attrs.update(attrs)
+    return frame
+
+
+def compare(
+    baseline: Snapshot | PerformanceProfiler | str | os.PathLike[str],
+    current: Snapshot | PerformanceProfiler | str | os.PathLike[str] | None = None,
+    threshold: float = 0.05,
+    *,
+    operations: list[str] | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = 0.95,
+) -> Any:
+    """Compare every operation of a baseline run with the current one.
+
+    Args:
+        baseline: a saved session (path or :class:`~wdbx_notebook.Snapshot`)
+            or a profiler.
+        current: the run to judge; the shared live profiler when omitted.
+        threshold: the smallest relative change that matters (0.05 = 5%).
+        operations: only these names (default: every operation of either side;
+            one present on one side only gets the verdict ``"only in baseline"``
+            or ``"only in current"``).
+        resamples: bootstrap resamples per side (at least 2,000).
+        seed: the bootstrap's seed (fixed by default: same data, same interval).
+        confidence: the confidence level of the interval.
+
+    Returns:
+        A pandas DataFrame indexed by ``operation`` with the columns of
+        :data:`COLUMNS`: call counts compared, medians and p95 in ms, ``ratio``
+        with ``ci_low``/``ci_high``, ``p_value``, ``verdict``,
+        ``calls_needed`` (nullable int), ``change`` ("1.16x slower"), average
+        memory delta per call in bytes on each side and ``memory_change``,
+        success rates in percent and ``success_rate_change`` in points.
+        ``frame.attrs`` records ``threshold``, ``resamples``, ``seed`` and
+        ``confidence``.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> before = PerformanceProfiler().snapshot()
+    >>> compare(before, PerformanceProfiler()).empty
+    True
+    """
+    from .profiler import get_performance_profiler
+
+    _check_options(threshold, resamples, confidence)
+    base = _as_source(baseline, "baseline")
+    cur = _as_source(current if current is not None else get_performance_profiler(), "current")
+    base_names = base.get_all_operations()
+    cur_names = cur.get_all_operations()
+    if operations is None:
+        names = list(base_names) + [n for n in cur_names if n not in set(base_names)]
+    elif isinstance(operations, str):
+        raise TypeError(f"operations must be a list of names, got the str {operations!r}")
+    else:
+        names = list(operations)
+        unknown = [n for n in names if n not in base_names and n not in cur_names]
+        if unknown:
+            raise KeyError(f"no operation named {unknown[0]!r} on either side of the comparison")
+    rows: dict[str, dict[str, Any]] = {}
+    for name in names:
+        in_base, in_cur = name in base_names, name in cur_names
+        base_ns = successful_durations_ns(base, name) if in_base else _empty()
+        cur_ns = successful_durations_ns(cur, name) if in_cur else _empty()
+        rows[name] = _row(
+            base_ns,
+            cur_ns,
+            base.get_statistics(name) if in_base else None,
+            cur.get_statistics(name) if in_cur else None,
+            threshold,
+            resamples,
+            seed,
+            confidence,
+        )
+    attrs = {"threshold": threshold, "resamples": resamples, "seed": seed, "confidence": confidence}
+    return _frame(rows, attrs)
+
+
+def _empty() -> np.ndarray:
+    import numpy as np
+
+    return np.zeros(0, dtype=np.int64)
+
+
+def compare_operations(
+    profiler: PerformanceProfiler | Snapshot,
+    a: str,
+    b: str,
+    threshold: float = 0.05,
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = 0.95,
+) -> Any:
+    """Compare operation ``b`` with operation ``a`` (the baseline) of one profiler.
+
+    One row, labelled ``"b vs a"``, with the columns of :func:`compare`: a
+    ratio of 1.2 with verdict "slower" means ``b`` takes 1.2 times as long.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> profiler = PerformanceProfiler(track_memory=False)
+    >>> for _ in range(3):
+    ...     with profiler.profile_block("a"): pass
+    ...     with profiler.profile_block("b"): pass
+    >>> compare_operations(profiler, "a", "b")["verdict"].iloc[0]
+    'inconclusive: need more calls'
+    """
+    _check_options(threshold, resamples, confidence)
+    base_stats = profiler.get_statistics(a)  # unknown names raise here, suggesting close ones
+    cur_stats = profiler.get_statistics(b)
+    row = _row(
+        successful_durations_ns(profiler, a),
+        successful_durations_ns(profiler, b),
+        base_stats,
+        cur_stats,
+        threshold,
+        resamples,
+        seed,
+        confidence,
+    )
+    attrs = {
+        "threshold": threshold,
+        "resamples": resamples,
+        "seed": seed,
+        "confidence": confidence,
+        "baseline_operation": a,
+        "current_operation": b,
+    }
+    return _frame({f"{b} vs {a}": row}, attrs)
+
+
+# -- rendering ---------------------------------------------------------------------
+def _ms(value: float) -> str:
+    from .report.base import format_ms
+
+    return "–" if math.isnan(value) else format_ms(value)
+
+
+def _verdict_text(row: Any) -> str:
+    verdict = str(row["verdict"])
+    needed = row["calls_needed"]
+    if verdict == INCONCLUSIVE and needed is not None and not _is_missing(needed):
+        more = "more than " if int(needed) >= MAX_CALLS_ESTIMATE else "about "
+        return f"{verdict} ({more}{int(needed):,} per side)"
+    return verdict
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _memory_text(row: Any) -> str:
+    change = row["memory_change"]
+    if _is_missing(change):
+        return "–"
+    return f"{change / 1024:+.2f} KB"
+
+
+def _success_text(row: Any) -> str:
+    base, cur = row["baseline_success_rate"], row["current_success_rate"]
+    if _is_missing(base) or _is_missing(cur):
+        return "–"
+    if base == cur:
+        return f"{cur:.1f}%"
+    return f"{base:.1f}% → {cur:.1f}%"
+
+
+def comparison_markdown(frame: Any, title: str = "Performance comparison") -> str:
+    """The comparison DataFrame as a markdown table with a legend.
+
+    Each row reads like "1.16x slower"; names are escaped so ``|``, backticks
+    or HTML in an operation name cannot break the table.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> comparison_markdown(compare(PerformanceProfiler(), PerformanceProfiler())).splitlines()
+    ['## Performance comparison', '', 'No operations to compare.']
+    """
+    from .report.markdown import escape_markdown
+
+    required = {"verdict", "ratio", "ci_low", "ci_high", "p_value"}
+    columns = set(getattr(frame, "columns", ()))
+    if not required <= columns:
+        raise TypeError(
+            "comparison_markdown() renders the DataFrame compare() or compare_operations() "
+            f"returns; got {type(frame).__name__} without the columns {sorted(required - columns)}"
+        )
+    attrs = getattr(frame, "attrs", {}) or {}
+    threshold = float(attrs.get("threshold", 0.05))
+    resamples = int(attrs.get("resamples", DEFAULT_RESAMPLES))
+    confidence = float(attrs.get("confidence", 0.95))
+    lines = [f"## {escape_markdown(title)}", ""]
+    if frame.empty:
+        lines.append("No operations to compare.")
+        return "\n".join(lines) + "\n"
+    lines += [
+        "| Operation | Calls (base / now) | Median ms (base → now) | p95 ms (base → now) "
+        f"| Change | {confidence:.0%} CI of ratio | p-value | Verdict | Memory/call | Success |",
+        "|---|---:|---:|---:|---|---:|---:|---|---:|---:|",
+    ]
+    for name, row in frame.iterrows():
+        ci = "–" if _is_missing(row["ci_low"]) else f"{row['ci_low']:.3f} – {row['ci_high']:.3f}"
+        p = "–" if _is_missing(row["p_value"]) else f"{row['p_value']:.2g}"
+        lines.append(
+            f"| {escape_markdown(str(name))} | {row['baseline_calls']} / {row['current_calls']} "
+            f"| {_ms(row['baseline_median_ms'])} → {_ms(row['current_median_ms'])} "
+            f"| {_ms(row['baseline_p95_ms'])} → {_ms(row['current_p95_ms'])} "
+            f"| {row['change']} | {ci} | {p} "
+            f"| {_verdict_text(row)} | {_memory_text(row)} "
+            f"| {_success_text(row)} |"
+        )
+    lines += [
+        "",
+        "**Legend.** Calls: successful calls compared on each side (the most recent ones kept). "
+        "Median and p95: the 50th and 95th percentile of their durations. "
+        'Change: current median / baseline median, as "1.16x slower" or "1.10x faster". '
+        f"CI: a {confidence:.0%} percentile-bootstrap confidence interval of that ratio "
+        f"({resamples:,} resamples per side, fixed seed). "
+        "p-value: two-sided Mann-Whitney U test (no normality assumed; unequal sizes are fine). "
+        f"Verdict: slower or faster only when the interval excludes 1, p < {P_VALUE_LIMIT} and "
+        f"the change exceeds {threshold:.0%}; same when the whole interval lies within "
+        f"±{threshold:.0%}; otherwise inconclusive, with the calls per side likely to settle it "
+        f"(always inconclusive under {MIN_CALLS} calls per side). "
+        "Memory/call: change of the average memory delta per call. "
+        "Success: success rate, baseline → current.",
+    ]
+    return "\n".join(lines) + "\n"
