@@ -1,0 +1,372 @@
+"""The magics, run inside a real IPython shell against the shared profiler."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.testing.globalipapp import start_ipython
+from IPython.utils.capture import capture_output
+
+from wdbx_notebook import get_performance_profiler
+from wdbx_notebook.jupyter import magics as magics_module
+
+SUMMARY = re.compile(
+    r"^wdbx_profile (?P<name>\S+): (?P<this>.+) \| (?P<calls>\d+) calls?"
+    r"(?: \((?P<failed>\d+) failed\))?"
+    r"(?:, mean (?P<mean>[\d.]+ (?:us|ms|s)), p95 (?P<p95>[\d.]+ (?:us|ms|s)))?$",
+    re.M,
+)
+
+
+@pytest.fixture(scope="module")
+def shell() -> Any:
+    ip = start_ipython()
+    # Without this the shell formats only text/plain.
+    ip.display_formatter.active_types = ip.display_formatter.format_types
+    return ip
+
+
+@pytest.fixture
+def ip(shell: Any) -> Iterator[Any]:
+    profiler = get_performance_profiler()
+    profiler.reset_statistics()
+    shell.run_line_magic("load_ext", "wdbx_notebook")
+    yield shell
+    shell.run_line_magic("unload_ext", "wdbx_notebook")
+    profiler.reset_statistics()
+
+
+class Ran:
+    def __init__(self, result: Any, captured: Any) -> None:
+        self.result = result
+        self.stdout: str = captured.stdout
+        self.stderr: str = captured.stderr
+        self.outputs = captured.outputs
+
+
+def run(ip: Any, code: str) -> Ran:
+    with capture_output() as captured:
+        result = ip.run_cell(code, store_history=True)
+    return Ran(result, captured)
+
+
+def stats(name: str) -> dict[str, Any]:
+    return get_performance_profiler().get_statistics(name)
+
+
+def assert_usage_error(ran: Ran, *fragments: str) -> None:
+    assert not ran.result.success
+    assert "UsageError" in ran.stderr
+    assert "Traceback" not in ran.stdout + ran.stderr
+    for fragment in fragments:
+        assert fragment in ran.stderr
+
+
+# -- %%wdbx_profile ----------------------------------------------------------------
+
+
+def test_cell_runs_in_user_namespace_and_displays_last_expression(ip: Any) -> None:
+    ran = run(ip, "%%wdbx_profile answer\nx = 41\nx + 1")
+    assert ran.result.success
+    assert ip.user_ns["x"] == 41
+    assert re.search(r"Out\[\d+\]: 42", ran.stdout)
+    assert ip.user_ns["_"] == 42  # the displayhook saw it, as for any cell
+    assert stats("answer")["call_count"] == 1
+    assert stats("answer")["success_count"] == 1
+
+
+def test_summary_line_names_the_run_and_the_running_statistics(ip: Any) -> None:
+    run(ip, "%%wdbx_profile build\ndata = list(range(1000))")
+    ran = run(ip, "%%wdbx_profile build\ndata = list(range(1000))")
+    match = SUMMARY.search(ran.stdout)
+    assert match, ran.stdout
+    assert match["name"] == "build"
+    assert match["calls"] == "2"
+    assert re.fullmatch(r"[\d.]+ (us|ms|s), memory ([+-][\d.]+ (B|KiB|MiB|GiB)|n/a)", match["this"])
+    s = stats("build")
+    assert match["mean"] == magics_module.format_duration_ms(s["avg_duration_ms"])
+    assert match["p95"] == magics_module.format_duration_ms(s["p95_duration_ms"])
+
+
+def test_error_cell_is_recorded_as_failed_and_shows_the_normal_traceback(ip: Any) -> None:
+    run(ip, "def explode():\n    raise ValueError('boom')")
+    ran = run(ip, "%%wdbx_profile risky\nbefore = 1\nexplode()\nafter = 2")
+    assert not ran.result.success  # the cell counts as failed, as without the magic
+    assert isinstance(ran.result.error_in_exec, ValueError)
+    assert "ValueError: boom" in ran.stdout
+    assert "----> 2 explode()" in ran.stdout
+    assert "run_cell_magic" not in ran.stdout  # no magic machinery in the traceback
+    assert ip.user_ns["before"] == 1 and "after" not in ip.user_ns
+    s = stats("risky")
+    assert (s["call_count"], s["error_count"], s["errors_by_type"]) == (1, 1, {"ValueError": 1})
+    match = SUMMARY.search(ran.stdout)
+    assert match and match["failed"] == "1"
+    assert "failed after" in match["this"] and "(ValueError)" in match["this"]
+    # The same cell without the magic, for comparison: the same traceback text.
+    plain = run(ip, "before = 1\nexplode()\nafter = 2")
+    strip = re.compile(r"Cell In\[\d+\]")
+    assert strip.sub("", plain.stdout) == strip.sub(
+        "", ran.stdout[: ran.stdout.index("wdbx_profile risky")]
+    )
+
+
+def test_repeat_runs_the_cell_n_times_and_displays_once(ip: Any) -> None:
+    ip.user_ns["counter"] = 0
+    ran = run(ip, "%%wdbx_profile bump -n 4\ncounter += 1\ncounter")
+    assert ip.user_ns["counter"] == 4
+    assert stats("bump")["call_count"] == 4
+    assert len(re.findall(r"Out\[\d+\]:", ran.stdout)) == 1
+    assert re.search(r"Out\[\d+\]: 4", ran.stdout)
+    match = SUMMARY.search(ran.stdout)
+    assert match and match["calls"] == "4" and match["this"].startswith("4 runs, mean ")
+
+
+def test_repeat_stops_at_the_first_failure(ip: Any) -> None:
+    ip.user_ns["tries"] = 0
+    ran = run(
+        ip, "%%wdbx_profile third_fails -n 5\ntries += 1\nif tries == 3:\n    raise KeyError('k')"
+    )
+    assert ip.user_ns["tries"] == 3
+    s = stats("third_fails")
+    assert (s["call_count"], s["success_count"], s["error_count"]) == (3, 2, 1)
+    assert not ran.result.success
+    assert "on run 3 of 5" in ran.stdout
+
+
+def test_progress_shows_as_text_outside_a_kernel(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(magics_module, "PROGRESS_AFTER_S", 0.0)
+    ran = run(ip, "%%wdbx_profile looped -n 3\nsum(range(100))")
+    assert "[##############################] 3/3" in ran.stderr
+    quiet = run(ip, "%%wdbx_profile looped -n 3 -q\nsum(range(100))")
+    assert quiet.stderr == "" and "wdbx_profile" not in quiet.stdout
+
+
+def test_quiet_prints_nothing(ip: Any) -> None:
+    ran = run(ip, "%%wdbx_profile hush -q\nq = 1")
+    assert ran.stdout == "" and ran.stderr == ""
+    assert stats("hush")["call_count"] == 1
+
+
+def test_memory_options(ip: Any) -> None:
+    run(ip, "%%wdbx_profile timed_only --no-memory\nz = 1")
+    assert stats("timed_only")["memory_call_count"] == 0
+    run(ip, "%%wdbx_profile heap --tracemalloc\nblob = bytearray(300_000)")
+    s = stats("heap")
+    assert s["memory_call_count"] == 1
+    assert s["max_memory_delta"] >= 300_000
+
+
+def test_top_level_await_is_timed_over_the_whole_await(ip: Any) -> None:
+    run(ip, "import asyncio")
+    ran = run(ip, "%%wdbx_profile nap\nawait asyncio.sleep(0.2)\nwoke = 'yes'\nwoke")
+    assert ran.result.success, ran.stdout + ran.stderr
+    assert ip.user_ns["woke"] == "yes"
+    assert re.search(r"Out\[\d+\]: 'yes'", ran.stdout)
+    s = stats("nap")
+    assert s["call_count"] == 1
+    assert s["min_duration_ms"] >= 200.0  # asyncio.sleep never returns early
+    assert SUMMARY.search(ran.stdout)
+
+
+def test_top_level_await_with_repeat_and_failure(ip: Any) -> None:
+    run(ip, "import asyncio")
+    run(ip, "%%wdbx_profile naps -n 3\nawait asyncio.sleep(0.01)")
+    assert stats("naps")["call_count"] == 3
+    assert stats("naps")["min_duration_ms"] >= 10.0
+    ran = run(ip, "%%wdbx_profile bad_nap\nawait asyncio.sleep(0)\nraise RuntimeError('late')")
+    assert not ran.result.success
+    assert "RuntimeError: late" in ran.stdout
+    assert stats("bad_nap")["errors_by_type"] == {"RuntimeError": 1}
+
+
+def test_line_form_runs_one_statement(ip: Any) -> None:
+    ran = run(ip, '%wdbx_profile sort ordered = sorted([3, 1, 2]); spaced = "a  b"')
+    assert ran.result.success
+    assert ip.user_ns["ordered"] == [1, 2, 3]
+    assert ip.user_ns["spaced"] == "a  b"  # written as typed, spacing kept
+    assert stats("sort")["call_count"] == 1
+    run(ip, "%wdbx_profile -n 2 sort ordered = sorted(ordered)")
+    assert stats("sort")["call_count"] == 3
+
+
+def test_syntax_error_is_shown_and_not_recorded(ip: Any) -> None:
+    ran = run(ip, "%%wdbx_profile broken\nx = (")
+    assert not ran.result.success
+    assert "SyntaxError" in ran.stdout + ran.stderr
+    assert "broken" not in get_performance_profiler().get_all_operations()
+
+
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        ("%%wdbx_profile\nx = 1", "operation name is missing"),
+        ("%%wdbx_profile op -n 0\nx = 1", "-n must be at least 1"),
+        ("%%wdbx_profile op -n many\nx = 1", "invalid int value"),
+        ("%%wdbx_profile op --no-memory --tracemalloc\nx = 1", "not both"),
+        ("%%wdbx_profile op --bogus\nx = 1", "--bogus"),
+        ("%%wdbx_profile op extra\nx = 1", "unexpected"),
+        ("%wdbx_profile op", "needs a statement"),
+        ("%wdbx_report -f pdf", "invalid choice"),
+        ("%wdbx_autoprofile maybe", "invalid choice"),
+        ("%wdbx_stats no_such_op", "no profiled operation named 'no_such_op'"),
+        ("%wdbx_reset no_such_op", "no profiled operation named 'no_such_op'"),
+        ("%wdbx_compare no_such_op", "no profiled operation named 'no_such_op'"),
+    ],
+)
+def test_usage_errors_show_a_message_not_a_traceback(ip: Any, code: str, fragment: str) -> None:
+    assert_usage_error(run(ip, code), fragment)
+
+
+def test_cell_magic_help_shows_usage_and_examples(ip: Any) -> None:
+    ran = run(ip, "%%wdbx_profile?")
+    assert "%wdbx_profile [-n N] [-q] [--no-memory] [--tracemalloc] name" in ran.stdout
+    assert "Examples" in ran.stdout
+    assert "%%wdbx_profile sort_1e6 -n 5" in ran.stdout
+    assert "await" in ran.stdout
+
+
+# -- reading magics ------------------------------------------------------------------
+
+
+def test_stats_returns_a_table_with_html_and_text(ip: Any) -> None:
+    run(ip, "%%wdbx_profile fast\nx = 1")
+    run(ip, "def explode():\n    raise ValueError('boom')")
+    run(ip, "%%wdbx_profile failing\nexplode()")
+    ran = run(ip, "%wdbx_stats")
+    bundle, _ = ip.display_formatter.format(ran.result.result)
+    assert {"text/plain", "text/html"} <= set(bundle)
+    for name in ("fast", "failing"):
+        assert name in bundle["text/plain"] and name in bundle["text/html"]
+    assert 'class="wdbx-failing"' in bundle["text/html"]
+    assert "failures: ValueError (1)" in bundle["text/plain"]
+    assert "Stability warnings" in bundle["text/plain"]  # single calls: p95 warnings
+    only = run(ip, "%wdbx_stats fast")
+    assert list(only.result.result.dataframe.index) == ["fast"]
+
+
+def test_report_is_displayed_and_written(ip: Any, tmp_path: Path) -> None:
+    run(ip, "%%wdbx_profile reported\nx = 1")
+    html = run(ip, "%wdbx_report")
+    assert {"text/html", "text/plain"} <= set(html.outputs[0].data)
+    assert "reported" in html.outputs[0].data["text/html"]
+    text = run(ip, "%wdbx_report -f text")
+    assert set(text.outputs[0].data) == {"text/plain"}
+    assert text.outputs[0].data["text/plain"].startswith("WDBX PERFORMANCE REPORT")
+    target = tmp_path / "performance_report.md"
+    md = run(ip, f"%wdbx_report -f markdown -o {target}")
+    assert set(md.outputs[0].data) == {"text/markdown", "text/plain"}
+    assert f"Report written to {target}" in md.stdout
+    written = target.read_text(encoding="utf-8")
+    assert written.startswith("# WDBX Performance Report")
+    assert "reported" in written
+    bad = run(ip, f"%wdbx_report -o {tmp_path / 'missing_dir' / 'r.txt'}")
+    assert_usage_error(bad, "could not write the report")
+
+
+def test_reset_some_or_all(ip: Any) -> None:
+    run(ip, "%%wdbx_profile one\nx = 1")
+    run(ip, "%%wdbx_profile two\nx = 2")
+    ran = run(ip, "%wdbx_reset one")
+    assert "Reset 1 operation: one" in ran.stdout
+    assert get_performance_profiler().get_all_operations() == ["two"]
+    ran = run(ip, "%wdbx_reset")
+    assert "Reset all operations (1 had calls)" in ran.stdout
+    assert get_performance_profiler().get_all_operations() == []
+
+
+def test_compare_without_baseline_shows_the_comparison(ip: Any) -> None:
+    run(ip, "%%wdbx_profile left\nx = sorted(range(100))")
+    run(ip, "%%wdbx_profile right\nx = list(range(100))")
+    ran = run(ip, "%wdbx_compare left right")
+    assert ran.result.success
+    shown = ran.stdout + "".join(o.data.get("text/plain", "") for o in ran.outputs)
+    assert "left" in shown and "right" in shown
+
+
+def test_compare_with_a_missing_baseline_says_so_in_one_line(ip: Any, tmp_path: Path) -> None:
+    run(ip, "%%wdbx_profile left\nx = 1")
+    ran = run(ip, f"%wdbx_compare --baseline {tmp_path / 'nothing.json'}")
+    assert_usage_error(ran)
+    assert len(ran.stderr.strip().splitlines()) == 1
+
+
+# -- autoprofile -----------------------------------------------------------------------
+
+
+def test_autoprofile_records_each_cell_once(ip: Any) -> None:
+    profiler = get_performance_profiler()
+    assert "off" in run(ip, "%wdbx_autoprofile").stdout
+    run(ip, "%wdbx_autoprofile on")
+    first = run(ip, "auto_a = 1")
+    count = first.result.execution_count
+    run(ip, "%%wdbx_profile explicit\nauto_b = 2")
+    failed = run(ip, "raise OSError('disk')")
+    run(ip, "%wdbx_autoprofile off")
+    run(ip, "auto_c = 3")
+    names = profiler.get_all_operations()
+    assert f"cell {count}: auto_a = 1" in names
+    assert "explicit" in names
+    # The %%wdbx_profile cell is recorded under its own name only, the off switch not at all.
+    auto = [n for n in names if n.startswith("cell ")]
+    assert auto == [
+        f"cell {count}: auto_a = 1",
+        f"cell {failed.result.execution_count}: raise OSError('disk')",
+    ]
+    assert profiler.get_statistics(auto[1])["errors_by_type"] == {"OSError": 1}
+    assert profiler.get_statistics("explicit")["call_count"] == 1
+
+
+def test_autoprofile_shortens_long_first_lines(ip: Any) -> None:
+    run(ip, "%wdbx_autoprofile on")
+    ran = run(ip, "\n# " + "x" * 80 + "\ny = 1")
+    run(ip, "%wdbx_autoprofile off")
+    name = next(n for n in get_performance_profiler().get_all_operations() if n.startswith("cell "))
+    assert name.startswith(f"cell {ran.result.execution_count}: # xxx")
+    assert name.endswith("…")
+    assert len(name.split(": ", 1)[1]) == 40
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def test_unload_removes_magics_hooks_and_transformer(shell: Any) -> None:
+    names = [
+        "wdbx_profile",
+        "wdbx_stats",
+        "wdbx_report",
+        "wdbx_autoprofile",
+        "wdbx_reset",
+        "wdbx_compare",
+    ]
+    shell.run_line_magic("load_ext", "wdbx_notebook")
+    shell.run_line_magic("wdbx_autoprofile", "on")
+    callbacks = len(shell.events.callbacks["pre_run_cell"])
+    transformers = len(shell.input_transformers_cleanup)
+    assert all(shell.find_line_magic(n) is not None for n in names)
+    assert shell.find_cell_magic("wdbx_profile") is not None
+    shell.run_line_magic("unload_ext", "wdbx_notebook")
+    assert all(shell.find_line_magic(n) is None for n in names)
+    assert shell.find_cell_magic("wdbx_profile") is None
+    assert "WdbxMagics" not in shell.magics_manager.registry
+    assert len(shell.events.callbacks["pre_run_cell"]) == callbacks - 1
+    assert len(shell.input_transformers_cleanup) == transformers - 1
+    ran = run(shell, "%%wdbx_profile gone\nx = 1")
+    assert "UsageError" in ran.stderr and "not found" in ran.stderr
+    # Loading again works after an unload.
+    shell.run_line_magic("load_ext", "wdbx_notebook")
+    assert shell.find_cell_magic("wdbx_profile") is not None
+    shell.run_line_magic("unload_ext", "wdbx_notebook")
+
+
+def test_formatting_helpers() -> None:
+    assert magics_module.format_duration_ms(0.5) == "500 us"
+    assert magics_module.format_duration_ms(12.345) == "12.3 ms"
+    assert magics_module.format_duration_ms(2410) == "2.41 s"
+    assert magics_module.format_bytes(1536) == "+1.50 KiB"
+    assert magics_module.format_bytes(-3 * 2**20) == "-3.00 MiB"
+    assert magics_module.format_bytes(None) == "n/a"
+    assert magics_module.format_bytes(12) == "+12 B"
