@@ -391,6 +391,9 @@ class PerformanceProfiler:
         self._operations: dict[str, _Operation] = {}
         self._registry_lock = threading.Lock()
         self._state = _State(bool(enabled))
+        # Called as hook(operation) when an operation is first created (alerts
+        # use this to watch operations that match a pattern later).
+        self._new_operation_hooks: list[Callable[[_Operation], None]] = []
 
     # -- configuration -----------------------------------------------------
     @staticmethod
@@ -417,9 +420,16 @@ class PerformanceProfiler:
         if op is None:
             with self._registry_lock:
                 op = self._operations.get(name)
+                created = op is None
                 if op is None:
                     op = _Operation(name, self.history_limit, self._wall_offset_ns)
                     self._operations[name] = op
+            if created:
+                for hook in list(self._new_operation_hooks):
+                    try:
+                        hook(op)
+                    except Exception as err:
+                        _warn_internal(f"watching the new operation {name!r}", err)
         return op
 
     @property
