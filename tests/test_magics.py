@@ -290,7 +290,30 @@ def test_compare_without_baseline_shows_the_comparison(ip: Any) -> None:
 def test_compare_with_a_missing_baseline_says_so_in_one_line(ip: Any, tmp_path: Path) -> None:
     run(ip, "%%wdbx_profile left\nx = 1")
     ran = run(ip, f"%wdbx_compare --baseline {tmp_path / 'nothing.json'}")
-    assert_usage_error(ran)
+    assert_usage_error(ran, "no saved session at")
+    assert len(ran.stderr.strip().splitlines()) == 1
+
+
+def test_compare_with_a_saved_baseline_shows_the_markdown_comparison(
+    ip: Any, tmp_path: Path
+) -> None:
+    run(ip, "%%wdbx_profile build -n 5 -q\nx = sorted(range(300))")
+    baseline = tmp_path / "baseline.json"
+    get_performance_profiler().save(baseline)
+    run(ip, "%%wdbx_profile build -n 5 -q\nx = sorted(range(300))")
+    ran = run(ip, f"%wdbx_compare --baseline {baseline}")
+    assert ran.result.success, ran.stderr
+    data = ran.outputs[0].data
+    assert set(data) == {"text/markdown", "text/plain"}
+    assert data["text/markdown"] == data["text/plain"]
+    assert "Performance comparison" in data["text/markdown"]
+    assert "| build |" in data["text/markdown"]
+    unknown = run(ip, f"%wdbx_compare --baseline {baseline} nowhere")
+    assert_usage_error(unknown, "no operation named 'nowhere'")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    ran = run(ip, f"%wdbx_compare --baseline {broken}")
+    assert_usage_error(ran, "could not load the baseline")
     assert len(ran.stderr.strip().splitlines()) == 1
 
 

@@ -685,10 +685,12 @@ class WdbxMagics(Magics):
             %wdbx_compare --baseline baseline.json
         """
         args = parse_argstring(self.wdbx_compare, line)
-        names = self._check_names(args.names) if args.names else self.profiler.get_all_operations()
         if args.baseline is not None:
-            self._compare_baseline(_unquote(args.baseline))
+            # Names may exist in the baseline only, so the comparison checks them, not us.
+            wanted = [_unquote(n) for n in args.names] or None
+            self._compare_baseline(_unquote(args.baseline), wanted)
             return
+        names = self._check_names(args.names) if args.names else self.profiler.get_all_operations()
         try:
             from .widgets import show_comparison
         except ImportError:
@@ -697,7 +699,7 @@ class WdbxMagics(Magics):
             return
         show_comparison(names, self.profiler)
 
-    def _compare_baseline(self, path: str) -> None:
+    def _compare_baseline(self, path: str, names: list[str] | None) -> None:
         try:
             from ..compare import compare, comparison_markdown
             from ..persistence import load_session
@@ -713,5 +715,9 @@ class WdbxMagics(Magics):
             ) from None
         except (OSError, ValueError, TypeError, KeyError) as err:
             raise UsageError(f"could not load the baseline {path!r}: {err}") from None
-        markdown = comparison_markdown(compare(baseline, self.profiler))
-        display(markdown_bundle(markdown), raw=True)
+        try:
+            frame = compare(baseline, self.profiler, operations=names)
+        except (KeyError, ValueError, TypeError) as err:
+            reason = err.args[0] if isinstance(err, KeyError) and err.args else err
+            raise UsageError(f"could not compare with the baseline {path!r}: {reason}") from None
+        display(markdown_bundle(comparison_markdown(frame)), raw=True)
