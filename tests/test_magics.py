@@ -183,6 +183,14 @@ def test_top_level_await_with_repeat_and_failure(ip: Any) -> None:
     assert stats("bad_nap")["errors_by_type"] == {"RuntimeError": 1}
 
 
+def test_line_form_awaits(ip: Any) -> None:
+    run(ip, "import asyncio")
+    ran = run(ip, "%wdbx_profile line_nap await asyncio.sleep(0.1)")
+    assert ran.result.success, ran.stdout + ran.stderr
+    assert stats("line_nap")["min_duration_ms"] >= 100.0
+    assert SUMMARY.search(ran.stdout)
+
+
 def test_line_form_runs_one_statement(ip: Any) -> None:
     ran = run(ip, '%wdbx_profile sort ordered = sorted([3, 1, 2]); spaced = "a  b"')
     assert ran.result.success

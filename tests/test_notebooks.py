@@ -216,3 +216,91 @@ def test_make_demo_writes_html_and_report(tmp_path: Path) -> None:
     html = html_path.read_text(encoding="utf-8")
     assert "wdbx-stats" in html and "wdbx_profile groupby_1m" in html
     assert report_path.read_text(encoding="utf-8").startswith("# WDBX Performance Report")
+
+
+def _execute_cells(tmp_path: Path, sources: list[str]) -> tuple[Any, Any]:
+    """Run ``sources`` as a notebook: (the executed notebook, None) or (None, the cell's error)."""
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    path = tmp_path / "magics.ipynb"
+    nbformat.write(nb, path)
+    try:
+        return run_demo.execute_notebook(path, tmp_path, timeout_s=60), None
+    except CellExecutionError as err:
+        return None, err
+
+
+def test_magics_in_a_real_kernel(tmp_path: Path) -> None:
+    nb, error = _execute_cells(
+        tmp_path,
+        [
+            "%load_ext wdbx_notebook\nimport asyncio\n"
+            "import wdbx_notebook.jupyter.magics as m\nm.PROGRESS_AFTER_S = 0.0",
+            "%wdbx_autoprofile on",
+            "%%wdbx_profile waited\nawait asyncio.sleep(0.1)\nafter_await = 7\nafter_await",
+            "%%wdbx_profile looped -n 3\ntotal = sum(range(1000))",
+            "plain = 1",
+            "%wdbx_profile line_wait await asyncio.sleep(0.05)",
+            "%wdbx_autoprofile off",
+            "from wdbx_notebook import get_performance_profiler\n"
+            "p = get_performance_profiler()\n"
+            "print(p.get_all_operations())\n"
+            "print(p.get_statistics('waited')['min_duration_ms'] >= 100)\n"
+            "print(p.get_statistics('line_wait')['min_duration_ms'] >= 50)",
+        ],
+    )
+    assert error is None, error
+    cells = _code_cells(nb)
+    waited = cells[2]
+    assert SUMMARY.findall(_stdout(waited)) == ["waited"]
+    assert _data(waited, "text/plain") == ["7"]
+    # -n with a progress bar: an ipywidgets bar under a kernel.
+    looped = cells[3]
+    assert _data(looped, "application/vnd.jupyter.widget-view+json")
+    assert "IntProgress" in _data(looped, "text/plain")[0]
+    assert SUMMARY.findall(_stdout(cells[5])) == ["line_wait"]
+    names, awaited_long_enough, line_awaited_long_enough = _stdout(cells[7]).splitlines()
+    operations = eval(names)  # a printed list of str
+    assert operations[:2] == ["waited", "looped"] and "line_wait" in operations
+    # Each plain cell once, under its number; the profiled cells only under their own names.
+    assert [n for n in operations if n.startswith("cell ")] == ["cell 5: plain = 1"]
+    assert awaited_long_enough == line_awaited_long_enough == "True"
+
+
+def test_a_failing_profiled_cell_stops_the_notebook_like_any_failing_cell(tmp_path: Path) -> None:
+    nb, error = _execute_cells(
+        tmp_path,
+        [
+            "%load_ext wdbx_notebook",
+            "%%wdbx_profile risky\nraise ValueError('boom')",
+            "print('never reached')",
+        ],
+    )
+    assert nb is None and error is not None
+    assert error.ename == "ValueError" and error.evalue == "boom"
+    assert "never reached" not in str(error)
+
+
+def test_a_failing_profiled_cell_shows_one_traceback_and_is_recorded(tmp_path: Path) -> None:
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("%load_ext wdbx_notebook\nimport asyncio"),
+            nbformat.v4.new_code_cell("%%wdbx_profile risky\nraise ValueError('boom')"),
+            nbformat.v4.new_code_cell("%%wdbx_profile risky\nawait asyncio.sleep(0)\n1 / 0"),
+            nbformat.v4.new_code_cell(
+                "from wdbx_notebook import get_performance_profiler\n"
+                "print(get_performance_profiler().get_statistics('risky')['errors_by_type'])"
+            ),
+        ]
+    )
+    NotebookClient(nb, kernel_name="python3", timeout=60, allow_errors=True).execute()
+    for cell, ename in ((nb.cells[1], "ValueError"), (nb.cells[2], "ZeroDivisionError")):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert [e.ename for e in errors] == [ename]
+        assert "run_cell_magic" not in "".join(errors[0].traceback)
+        failed = rf"^wdbx_profile risky: failed after [\d.]+ (us|ms|s) \({ename}\) \| \d+ calls? \("
+        assert re.search(failed, _stdout(cell), re.M), _stdout(cell)
+    assert _stdout(nb.cells[3]).strip() == "{'ValueError': 1, 'ZeroDivisionError': 1}"

@@ -45,6 +45,7 @@ __all__ = ["WdbxMagics"]
 PROGRESS_AFTER_S = 1.0
 
 _CELL_MAGIC = "%%wdbx_profile"
+_LINE_MAGIC = "%wdbx_profile"
 _AUTOPROFILE_NAME_WIDTH = 40
 
 
@@ -241,18 +242,29 @@ class WdbxMagics(Magics):
                 )
             )
         except Exception:
-            return (
-                False  # a cell IPython cannot transform runs the ordinary way and reports its error
-            )
+            # A cell IPython cannot transform runs the ordinary way, which reports the error.
+            return False
 
     def _async_cell_transform(self, lines: list[str]) -> list[str]:
-        if not lines or not lines[0].startswith(_CELL_MAGIC):
+        if not lines or not lines[0].startswith((_CELL_MAGIC, _LINE_MAGIC)):
             return lines
-        line = lines[0][len(_CELL_MAGIC) :]
-        if line.strip().endswith("?") or (line and not line[0].isspace()):
+        cell_form = lines[0].startswith(_CELL_MAGIC)
+        line = lines[0][len(_CELL_MAGIC if cell_form else _LINE_MAGIC) :]
+        if line.strip().endswith("?") or not line or not line[0].isspace():
             return lines  # help (%%wdbx_profile?) or another magic's name
-        body = "".join(lines[1:])
-        if not body.strip() or not self._needs_async(body):
+        body: str | None
+        if cell_form:
+            body = "".join(lines[1:])
+            code = body
+        else:
+            if any(rest.strip() for rest in lines[1:]):
+                return lines  # a line magic among other code: awaiting is the cell's business
+            body = None
+            try:
+                code = self._parse_profile(line, None)[1]
+            except UsageError:
+                return lines  # reported when the magic runs
+        if not code.strip() or not self._needs_async(code):
             return lines
         target = f"get_ipython().magics_manager.registry[{type(self).__name__!r}]"
         return [f"await {target}._wdbx_profile_async({line.strip()!r}, {body!r})\n"]
@@ -474,7 +486,7 @@ class WdbxMagics(Magics):
         if not args.quiet and (durations or error is not None):
             print(self._summary(args, durations, memory, error))
 
-    async def _wdbx_profile_async(self, line: str, cell: str) -> None:
+    async def _wdbx_profile_async(self, line: str, cell: str | None) -> None:
         """The twin of :meth:`wdbx_profile` for cells that await (see the module docstring)."""
         __tracebackhide__ = True
         args, code = self._parse_profile(line, cell)
