@@ -18,6 +18,7 @@ from typing import Any
 from ._warnings import PerformanceWarning, ProfilerInternalWarning, WdbxWarning
 from .compare import compare, comparison_markdown
 from .diagnostics import SystemDiagnostics, system_diagnostics
+from .frames import history_dataframe, statistics_dataframe
 from .persistence import Snapshot, load_session, merge_sessions
 from .profiler import (
     PerformanceProfiler,
@@ -44,9 +45,11 @@ __all__ = [
     "comparison_markdown",
     "generate_performance_report",
     "get_performance_profiler",
+    "history_dataframe",
     "load_ipython_extension",
     "load_session",
     "merge_sessions",
+    "statistics_dataframe",
     "system_diagnostics",
     "unload_ipython_extension",
 ]
