@@ -1,0 +1,597 @@
+"""Alerts: watch operations and speak up when their performance crosses a line.
+
+A rule watches every operation whose name matches a glob pattern (``fnmatch``
+rules: ``*``, ``?``, ``[abc]``), including operations created after the rule.
+It is checked as calls are recorded, cheaply: a watched operation folds its
+pending calls into its aggregates every few calls (every call at first, then
+about every 2% of its calls, at most every :data:`MAX_CHECK_EVERY` calls, or
+:data:`MAX_PERCENTILE_CHECK_EVERY` for percentiles, whose check sorts), and
+the rule reads one figure from those aggregates. No statistic is recomputed
+per call.
+
+When a rule is crossed, it fires once: the alert goes into the alert history,
+the rule's callback is called as ``callback(operation, metric, value,
+threshold)``, a banner shows in the notebook (when IPython is running), and a
+:class:`~wdbx_notebook.PerformanceWarning` is emitted (filter it with the
+``warnings`` module). It fires again only after the figure has gone back
+across the line (the rule re-arms) and crosses it anew.
+
+>>> import warnings
+>>> from wdbx_notebook import PerformanceProfiler, PerformanceWarning
+>>> from wdbx_notebook._clock import FakeClock
+>>> clock = FakeClock()
+>>> profiler = PerformanceProfiler(track_memory=False, clock=clock)
+>>> seen = []
+>>> rule = profiler.add_alert("db.*", metric="max_duration_ms", above=50,
+...                           callback=lambda *args: seen.append(args))
+>>> with warnings.catch_warnings():
+...     warnings.simplefilter("ignore", PerformanceWarning)
+...     with profiler.profile_block("db.query"):
+...         clock.advance_ms(80)
+>>> seen
+[('db.query', 'max_duration_ms', 80.0, 50.0)]
+
+With ``baseline=`` (a saved session, snapshot or profiler), a rule fires when
+:func:`~wdbx_notebook.compare.compare_samples` says an operation is
+"slower" than in the baseline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import itertools
+import math
+import threading
+import time
+import warnings
+import weakref
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._warnings import PerformanceWarning
+from .profiler import FLUSH_EVERY, PerformanceProfiler, _Operation, _warn_internal
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .persistence import Snapshot
+
+#: The most calls between two checks of a rule on a figure read in O(1)
+#: from the aggregates (mean, max, success rate, ...).
+MAX_CHECK_EVERY = 16
+
+#: The most calls between two checks of a rule on a percentile (each check
+#: sorts the kept durations, so it is spread over more calls).
+MAX_PERCENTILE_CHECK_EVERY = 256
+
+#: A rule is checked about every ``calls // CHECK_FRACTION`` calls (2%).
+CHECK_FRACTION = 50
+
+#: The most calls between two checks of a baseline rule (each runs a comparison).
+MAX_BASELINE_CHECK_EVERY = 500
+
+#: Alert events kept per profiler (oldest dropped first).
+HISTORY_LIMIT = 1_000
+
+#: Bootstrap resamples of the comparisons a baseline rule runs.
+BASELINE_RESAMPLES = 2_000
+
+_DEFAULT_FLUSH_LIMIT = 5 * FLUSH_EVERY
+_BASELINE_METRIC = "median_ratio_vs_baseline"
+
+
+def _metric_names() -> tuple[str, ...]:
+    from .stats import OperationStats
+
+    summary = OperationStats().summary()
+    return tuple(
+        key
+        for key, value in summary.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    )
+
+
+_PERCENTILE_FRACTIONS = {
+    "median_duration_ms": 0.5,
+    "p90_duration_ms": 0.9,
+    "p95_duration_ms": 0.95,
+    "p99_duration_ms": 0.99,
+}
+
+
+def _metric_value(stats: Any, metric: str) -> float | None:
+    """One figure of an operation, read from its aggregates (None: not defined yet)."""
+    n = stats.success_count
+    if metric in _PERCENTILE_FRACTIONS:
+        if not n:
+            return None
+        return float(stats.distribution.quantiles_ns([_PERCENTILE_FRACTIONS[metric]])[0]) / 1e6
+    if metric == "avg_duration_ms":
+        return stats.duration_sum_ns / n / 1e6 if n else None
+    if metric == "max_duration_ms":
+        return stats.duration_max_ns / 1e6 if n else None
+    if metric == "min_duration_ms":
+        return stats.duration_min_ns / 1e6 if n else None
+    if metric == "std_duration_ms":
+        return math.sqrt(max(stats.duration_m2, 0.0) / (n - 1)) / 1e6 if n >= 2 else None
+    if metric == "success_rate":
+        return 100.0 * n / stats.call_count if stats.call_count else None
+    if metric in ("avg_memory_delta", "max_memory_delta") and not stats.memory_count:
+        return None
+    # The rest are O(1) in the summary too, but it also sorts for the percentiles.
+    value = stats.summary()[metric]
+    return float(value) if value is not None else None
+
+
+@dataclass(eq=False)
+class AlertRule:
+    """One alert rule; :func:`add_alert` makes them, :func:`list_alerts` lists them.
+
+    Attributes:
+        id: a number unique within the process, for :func:`remove_alert`.
+        pattern: the glob over operation names.
+        metric: the statistic watched (a key of ``get_statistics``), or
+            ``"median_ratio_vs_baseline"`` for a baseline rule.
+        above / below: the thresholds (either or both).
+        baseline: the snapshot compared against, or ``None``.
+        threshold: the relative change a baseline rule counts as slower.
+        fired: how many times the rule has fired.
+        firing: the operations currently past the line (fired, not re-armed).
+    """
+
+    id: int
+    pattern: str
+    metric: str
+    above: float | None
+    below: float | None
+    callback: Callable[[str, str, float, float], Any] | None = field(repr=False)
+    baseline: Snapshot | None = field(repr=False)
+    threshold: float
+    check_every: int | None
+    fired: int = 0
+    firing: set[str] = field(default_factory=set)
+
+    def matches(self, operation: str) -> bool:
+        """Whether the pattern matches an operation name (case-sensitive)."""
+        return fnmatch.fnmatchcase(operation, self.pattern)
+
+    def describe(self) -> str:
+        """The rule in words: ``"p95_duration_ms of 'db.*' above 50"``."""
+        if self.baseline is not None:
+            return f"{self.pattern!r} slower than its baseline by {self.threshold:.0%} or more"
+        parts = []
+        if self.above is not None:
+            parts.append(f"above {self.above:g}")
+        if self.below is not None:
+            parts.append(f"below {self.below:g}")
+        return f"{self.metric} of {self.pattern!r} {' or '.join(parts)}"
+
+    def _interval(self, calls: int) -> int:
+        if self.check_every is not None:
+            return self.check_every
+        if self.baseline is not None:
+            most = MAX_BASELINE_CHECK_EVERY
+        elif self.metric in _PERCENTILE_FRACTIONS:
+            most = MAX_PERCENTILE_CHECK_EVERY
+        else:
+            most = MAX_CHECK_EVERY
+        return max(1, min(most, calls // CHECK_FRACTION))
+
+
+_ids = itertools.count(1)
+
+
+class _Alerts:
+    """The rules, firing state and history of one profiler."""
+
+    def __init__(self, profiler: PerformanceProfiler) -> None:
+        self.profiler_ref = weakref.ref(profiler)
+        self.rules: list[AlertRule] = []
+        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
+        self.lock = threading.RLock()
+        self.watched: set[str] = set()
+        # Calls seen at the last check of each (rule, operation), for baseline rules.
+        self.last_checked: dict[tuple[int, str], int] = {}
+        profiler._new_operation_hooks.append(self.on_new_operation)
+
+    # -- wiring ------------------------------------------------------------------
+    def on_new_operation(self, op: _Operation) -> None:
+        with self.lock:
+            if any(rule.matches(op.name) for rule in self.rules):
+                self._watch(op)
+
+    def _watch(self, op: _Operation) -> None:
+        if op.name not in self.watched:
+            self.watched.add(op.name)
+            op.listeners.append(self.on_flush)
+        op.set_flush_every(1)
+
+    def rewire(self) -> None:
+        """Watch exactly the operations some rule matches; release the others."""
+        profiler = self.profiler_ref()
+        if profiler is None:
+            return
+        with self.lock:
+            for name, op in list(profiler._operations.items()):
+                wanted = any(rule.matches(name) for rule in self.rules)
+                if wanted:
+                    self._watch(op)
+                elif name in self.watched:
+                    self.watched.discard(name)
+                    while self.on_flush in op.listeners:
+                        op.listeners.remove(self.on_flush)
+                    op.flush_limit[0] = _DEFAULT_FLUSH_LIMIT
+
+    # -- checking ------------------------------------------------------------------
+    def on_flush(self, name: str) -> None:
+        profiler = self.profiler_ref()
+        if profiler is None:
+            return
+        op = profiler._operations.get(name)
+        if op is None:
+            return
+        with self.lock:
+            rules = [rule for rule in self.rules if rule.matches(name)]
+        if not rules:
+            return
+        events: list[tuple[AlertRule, dict[str, Any]]] = []
+        intervals = []
+        with op.lock:
+            stats = op.stats
+            calls = stats.call_count
+            for rule in rules:
+                intervals.append(rule._interval(calls))
+                if rule.baseline is None:
+                    crossed, value, limit = self._check_threshold(rule, stats)
+                else:
+                    due = calls - self.last_checked.get((rule.id, name), 0) >= rule._interval(calls)
+                    if not due:
+                        continue
+                    self.last_checked[(rule.id, name)] = calls
+                    crossed, value, limit = self._check_baseline(rule, name, op)
+                with self.lock:
+                    event = self._transition(rule, name, crossed, value, limit)
+                if event is not None:
+                    events.append((rule, event))
+        op.set_flush_every(min(intervals))
+        for rule, event in events:
+            self._fire(rule, event)
+
+    @staticmethod
+    def _check_threshold(rule: AlertRule, stats: Any) -> tuple[bool | None, float, float]:
+        value = _metric_value(stats, rule.metric)
+        if value is None:
+            return None, math.nan, math.nan
+        if rule.above is not None and value > rule.above:
+            return True, value, rule.above
+        if rule.below is not None and value < rule.below:
+            return True, value, rule.below
+        limit = rule.above if rule.above is not None else rule.below
+        return False, value, float(limit if limit is not None else math.nan)
+
+    def _check_baseline(
+        self, rule: AlertRule, name: str, op: _Operation
+    ) -> tuple[bool | None, float, float]:
+        import numpy as np
+
+        from .compare import MIN_CALLS, compare_samples
+
+        baseline = rule.baseline
+        if baseline is None or name not in baseline.get_all_operations():
+            return None, math.nan, math.nan
+        base_ns = baseline.recent_durations_ns(name)
+        chunks = list(op.history)  # caller holds op.lock
+        if not chunks or len(base_ns) < MIN_CALLS:
+            return None, math.nan, math.nan
+        rows = np.concatenate(chunks)
+        current_ns: np.ndarray = rows[:, 1] - rows[:, 0]
+        if len(current_ns) < MIN_CALLS:
+            return None, math.nan, math.nan
+        result = compare_samples(base_ns, current_ns, rule.threshold, resamples=BASELINE_RESAMPLES)
+        ratio = float(result["ratio"])
+        if result["verdict"] == "slower":
+            return True, ratio, 1 + rule.threshold
+        if result["verdict"] == "inconclusive: need more calls":
+            return None, ratio, 1 + rule.threshold  # keep the current state
+        return False, ratio, 1 + rule.threshold
+
+    def _transition(
+        self, rule: AlertRule, name: str, crossed: bool | None, value: float, limit: float
+    ) -> dict[str, Any] | None:
+        if crossed is None:
+            return None
+        if crossed and name not in rule.firing:
+            rule.firing.add(name)
+            rule.fired += 1
+            event = self._event("crossed", rule, name, value, limit)
+            self.history.append(event)
+            return event
+        if not crossed and name in rule.firing:
+            rule.firing.discard(name)  # re-armed: the next crossing fires again
+            self.history.append(self._event("recovered", rule, name, value, limit))
+        return None
+
+    @staticmethod
+    def _event(kind: str, rule: AlertRule, name: str, value: float, limit: float) -> dict[str, Any]:
+        return {
+            "time": time.time(),
+            "kind": kind,
+            "operation": name,
+            "metric": rule.metric,
+            "value": value,
+            "threshold": limit,
+            "rule_id": rule.id,
+            "rule": rule.describe(),
+            "message": _message(kind, rule, name, value, limit),
+        }
+
+    def _fire(self, rule: AlertRule, event: dict[str, Any]) -> None:
+        if rule.callback is not None:
+            try:
+                rule.callback(
+                    event["operation"], event["metric"], event["value"], event["threshold"]
+                )
+            except Exception as err:
+                _warn_internal(f"the callback of alert rule {rule.id} ({rule.describe()})", err)
+        _show_banner(event)
+        # A filter may turn alerts into errors; recording calls must still not raise
+        # into the profiled code, and the alert is in the history either way.
+        with contextlib.suppress(PerformanceWarning):
+            warnings.warn(event["message"], PerformanceWarning, stacklevel=_user_stacklevel())
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel that points a warning at the first frame outside this package
+    (the user's call that recorded or read the calls), however deep the flush was."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)  # the caller of warnings.warn
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def _message(kind: str, rule: AlertRule, name: str, value: float, limit: float) -> str:
+    if rule.baseline is not None:
+        if kind == "crossed":
+            return (
+                f"wdbx_notebook alert: {name!r} is {value:.2f}x slower than its baseline "
+                f"(median ratio; the rule fires from {limit:.2f}x)"
+            )
+        return f"wdbx_notebook alert cleared: {name!r} is no longer slower than its baseline"
+    side = "above" if rule.above is not None and value > rule.above else "below"
+    if kind == "crossed":
+        return (
+            f"wdbx_notebook alert: {name!r} {rule.metric} is {value:.4g}, {side} the limit "
+            f"{limit:g} (rule {rule.pattern!r})"
+        )
+    return f"wdbx_notebook alert cleared: {name!r} {rule.metric} is back to {value:.4g}"
+
+
+def _show_banner(event: dict[str, Any]) -> None:
+    import sys
+
+    if "IPython" not in sys.modules:
+        return  # never import IPython just to find out there is no notebook
+    try:
+        from .jupyter.banners import show_alert_banner
+
+        show_alert_banner(event)
+    except Exception as err:
+        _warn_internal("showing an alert banner", err)
+
+
+# -- the registry per profiler -----------------------------------------------------
+_registries: weakref.WeakKeyDictionary[PerformanceProfiler, _Alerts] = weakref.WeakKeyDictionary()
+_registries_lock = threading.Lock()
+
+
+def _registry(profiler: PerformanceProfiler, create: bool = True) -> _Alerts | None:
+    with _registries_lock:
+        registry = _registries.get(profiler)
+        if registry is None and create:
+            registry = _registries[profiler] = _Alerts(profiler)
+        return registry
+
+
+def _check_number(value: object, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise TypeError(f"{name} must be a number or None, got {value!r}")
+    return float(value)
+
+
+def _as_baseline(baseline: object) -> Snapshot | None:
+    import os
+
+    from .persistence import Snapshot, load_session, snapshot
+
+    if baseline is None or isinstance(baseline, Snapshot):
+        return baseline
+    if isinstance(baseline, PerformanceProfiler):
+        return snapshot(baseline)
+    if isinstance(baseline, (str, os.PathLike)):
+        return load_session(baseline)
+    raise TypeError(
+        "baseline must be a Snapshot, a PerformanceProfiler or a session file path, "
+        f"got {type(baseline).__name__} {baseline!r}"
+    )
+
+
+def add_alert(
+    profiler: PerformanceProfiler,
+    pattern: str,
+    metric: str = "p95_duration_ms",
+    above: float | None = None,
+    below: float | None = None,
+    callback: Callable[[str, str, float, float], Any] | None = None,
+    baseline: Snapshot | PerformanceProfiler | str | None = None,
+    *,
+    threshold: float = 0.05,
+    check_every: int | None = None,
+) -> AlertRule:
+    """Watch operations matching ``pattern`` and alert when a figure crosses a line.
+
+    Args:
+        profiler: the profiler whose operations are watched.
+        pattern: a glob over operation names (``"db.*"``, ``"*"``); it also
+            matches operations created later.
+        metric: a statistic of ``get_statistics`` (``"p95_duration_ms"``,
+            ``"avg_duration_ms"``, ``"max_duration_ms"``, ``"success_rate"``,
+            ``"avg_memory_delta"``, ...).
+        above: fire when the metric goes above this.
+        below: fire when the metric goes below this (e.g. a success rate).
+        callback: called as ``callback(operation, metric, value, threshold)``.
+        baseline: a saved session (path or snapshot) or profiler: fire when an
+            operation is "slower" than there (see :mod:`wdbx_notebook.compare`);
+            ``metric``, ``above`` and ``below`` are then not used.
+        threshold: for a baseline rule, the relative slowdown that counts.
+        check_every: check every this many calls instead of the adaptive
+            default (every call at first, then about every 2% of the calls).
+
+    Returns:
+        The :class:`AlertRule`, for :func:`remove_alert`.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> profiler = PerformanceProfiler()
+    >>> add_alert(profiler, "search*", above=100).describe()
+    "p95_duration_ms of 'search*' above 100"
+    """
+    if not isinstance(profiler, PerformanceProfiler):
+        raise TypeError(f"add_alert() needs a PerformanceProfiler, got {type(profiler).__name__}")
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise TypeError(f"pattern must be a non-empty glob string such as 'db.*', got {pattern!r}")
+    above_value = _check_number(above, "above")
+    below_value = _check_number(below, "below")
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            "callback must be callable as callback(operation, metric, value, threshold), "
+            f"got {callback!r}"
+        )
+    if check_every is not None and (
+        isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1
+    ):
+        raise ValueError(f"check_every must be an int >= 1 or None, got {check_every!r}")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not 0 < threshold < 1
+    ):
+        raise ValueError(
+            f"threshold must be a fraction between 0 and 1 such as 0.05, got {threshold!r}"
+        )
+    snapshot_baseline = _as_baseline(baseline)
+    if snapshot_baseline is None:
+        metrics = _metric_names()
+        if metric not in metrics:
+            raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(metrics)}")
+        if above_value is None and below_value is None:
+            raise ValueError(
+                "give above=, below= (or both), or baseline=, so the rule has a line to cross"
+            )
+        if above_value is not None and below_value is not None and below_value > above_value:
+            raise ValueError(
+                f"below={below_value:g} is greater than above={above_value:g}: every value "
+                "would cross one of them; use below < above"
+            )
+    else:
+        metric = _BASELINE_METRIC
+    rule = AlertRule(
+        id=next(_ids),
+        pattern=pattern,
+        metric=metric,
+        above=above_value,
+        below=below_value,
+        callback=callback,
+        baseline=snapshot_baseline,
+        threshold=float(threshold),
+        check_every=check_every,
+    )
+    registry = _registry(profiler)
+    assert registry is not None
+    with registry.lock:
+        registry.rules.append(rule)
+    registry.rewire()
+    # Judge what is already recorded right away, not only after the next calls.
+    for name in profiler.get_all_operations():
+        if rule.matches(name):
+            registry.on_flush(name)
+    return rule
+
+
+def list_alerts(profiler: PerformanceProfiler) -> list[AlertRule]:
+    """The alert rules of ``profiler``, oldest first.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> list_alerts(PerformanceProfiler())
+    []
+    """
+    registry = _registry(profiler, create=False)
+    if registry is None:
+        return []
+    with registry.lock:
+        return list(registry.rules)
+
+
+def remove_alert(profiler: PerformanceProfiler, rule: AlertRule | int | str | None = None) -> int:
+    """Remove alert rules: one (the rule or its id), all with a pattern, or all (``None``).
+
+    Returns how many rules were removed; operations no longer watched go back
+    to their default flushing.
+
+    Raises:
+        ValueError: no rule matches what was given (the message lists the rules).
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> profiler = PerformanceProfiler()
+    >>> rule = add_alert(profiler, "*", above=5)
+    >>> remove_alert(profiler, rule)
+    1
+    """
+    if isinstance(rule, bool) or (rule is not None and not isinstance(rule, (AlertRule, int, str))):
+        raise TypeError(f"rule must be an AlertRule, its id, a pattern or None, got {rule!r}")
+    registry = _registry(profiler, create=False)
+    if registry is None:
+        if rule is None:
+            return 0
+        raise ValueError(f"no alert rule matches {rule!r}; the profiler has no alert rules")
+    with registry.lock:
+        rules = list(registry.rules)
+        if rule is None:
+            doomed = rules
+        elif isinstance(rule, AlertRule):
+            doomed = [r for r in rules if r is rule]
+        elif isinstance(rule, int):
+            doomed = [r for r in rules if r.id == rule]
+        else:
+            doomed = [r for r in rules if r.pattern == rule]
+        if rule is not None and not doomed:
+            known = "; ".join(f"{r.id}: {r.describe()}" for r in rules) or "there are none"
+            raise ValueError(f"no alert rule matches {rule!r}; the rules are: {known}")
+        registry.rules = [r for r in rules if r not in doomed]
+    registry.rewire()
+    return len(doomed)
+
+
+def alert_history(profiler: PerformanceProfiler) -> list[dict[str, Any]]:
+    """Alert events of ``profiler``, oldest first: ``time``, ``kind`` ("crossed" or
+    "recovered"), ``operation``, ``metric``, ``value``, ``threshold``,
+    ``rule_id``, ``rule`` and ``message``.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> alert_history(PerformanceProfiler())
+    []
+    """
+    registry = _registry(profiler, create=False)
+    if registry is None:
+        return []
+    with registry.lock:
+        return [dict(event) for event in registry.history]
