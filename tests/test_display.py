@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -187,3 +188,19 @@ def test_display_module_does_not_import_ipython() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_styled_dataframe_has_bars_tints_and_escaped_names() -> None:
+    profiler = _profiler()
+    with profiler.profile_block("<b>bold</b>"):
+        pass
+    styler = StatisticsTable(profiler).styled()
+    assert list(styler.data.index) == ["slow_query", "fast_lookup", "flaky_io", "<b>bold</b>"]
+    assert styler.data.loc["slow_query", "avg_duration_ms"] == pytest.approx(50.0)
+    html = styler.to_html()
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
+    assert "#f6b26b" in html  # the bar on the mean duration
+    failing_row = list(styler.data.index).index("flaky_io")
+    tinted = re.findall(r"([^{}]*)\{\s*background: #fde8e8;\s*\}", html)
+    assert len(tinted) == 1 and f"_row{failing_row}_col0" in tinted[0]
+    assert f"_row{failing_row}_col2" not in tinted[0]  # the mean's bar stays

@@ -46,6 +46,19 @@ _FAIL_TINT = "background:#fde8e8"
 _SLOW_MARK = "color:#b45309;font-weight:bold"
 _NAME_WIDTH = 32
 
+#: The columns of :meth:`StatisticsTable.styled`.
+STYLED_COLUMNS = (
+    "call_count",
+    "error_count",
+    "avg_duration_ms",
+    "median_duration_ms",
+    "p95_duration_ms",
+    "p99_duration_ms",
+    "max_duration_ms",
+    "avg_memory_delta",
+    "success_rate",
+)
+
 
 def _rows(source: Any, names: Sequence[str] | None) -> list[tuple[str, dict[str, Any]]]:
     if names is None:
@@ -277,6 +290,27 @@ class StatisticsTable:
         from ..frames import statistics_dataframe
 
         return statistics_dataframe(self.source, self.names)
+
+    def styled(self) -> Any:
+        """The main columns as a pandas ``Styler``: a bar on the mean duration, failing
+        operations tinted, names HTML-escaped (for ``.to_html()`` or ``.to_excel()``).
+
+        >>> from wdbx_notebook import PerformanceProfiler
+        >>> StatisticsTable(PerformanceProfiler()).styled().data.empty
+        True
+        """
+        frame = self.dataframe[list(STYLED_COLUMNS)]
+
+        def tint_failures(row: Any) -> list[str]:
+            # The mean keeps its bar; every other cell of a failing operation is tinted.
+            style = _FAIL_TINT if row["error_count"] else ""
+            return ["" if column == "avg_duration_ms" else style for column in row.index]
+
+        styler = frame.style.format(precision=3, escape="html").format_index(escape="html")
+        if not frame.empty:
+            styler = styler.bar(subset=["avg_duration_ms"], color="#f6b26b", vmin=0)
+            styler = styler.apply(tint_failures, axis=1)
+        return styler
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return statistics_bundle(self.source, self.names)

@@ -570,6 +570,7 @@ class WdbxMagics(Magics):
             %wdbx_stats load_data sort_1e6
             table = %wdbx_stats
             table.dataframe.to_csv("stats.csv")
+            table.styled()  # the same as a pandas Styler
         """
         args = parse_argstring(self.wdbx_stats, line)
         names = self._check_names(args.names) if args.names else None
