@@ -183,6 +183,13 @@ def test_top_level_await_with_repeat_and_failure(ip: Any) -> None:
     assert stats("bad_nap")["errors_by_type"] == {"RuntimeError": 1}
 
 
+def test_magic_line_expands_variables_with_and_without_await(ip: Any) -> None:
+    run(ip, "import asyncio\nsize = 10")
+    run(ip, "%%wdbx_profile sum_{size}\nsum(range(size))")
+    run(ip, "%%wdbx_profile nap_{size}\nawait asyncio.sleep(0)")
+    assert get_performance_profiler().get_all_operations() == ["sum_10", "nap_10"]
+
+
 def test_line_form_awaits(ip: Any) -> None:
     run(ip, "import asyncio")
     ran = run(ip, "%wdbx_profile line_nap await asyncio.sleep(0.1)")

@@ -489,6 +489,9 @@ class WdbxMagics(Magics):
     async def _wdbx_profile_async(self, line: str, cell: str | None) -> None:
         """The twin of :meth:`wdbx_profile` for cells that await (see the module docstring)."""
         __tracebackhide__ = True
+        # Expand {var}/$var like IPython does for magic lines; a depth past the stack makes
+        # var_expand read the user namespace only (not this frame's locals).
+        line = self._ip.var_expand(line, sys.getrecursionlimit())
         args, code = self._parse_profile(line, cell)
         new_block = self._begin(args)
         shell = self._ip
