@@ -20,6 +20,7 @@ from .compare import compare, comparison_markdown
 from .diagnostics import SystemDiagnostics, system_diagnostics
 from .frames import history_dataframe, statistics_dataframe
 from .persistence import Snapshot, load_session, merge_sessions
+from .plots import plot_comparison, plot_distribution, plot_timeline
 from .profiler import (
     PerformanceProfiler,
     ProfileBlock,
@@ -43,12 +44,16 @@ __all__ = [
     "__version__",
     "compare",
     "comparison_markdown",
+    "comparison_widget",
     "generate_performance_report",
     "get_performance_profiler",
     "history_dataframe",
     "load_ipython_extension",
     "load_session",
     "merge_sessions",
+    "plot_comparison",
+    "plot_distribution",
+    "plot_timeline",
     "statistics_dataframe",
     "system_diagnostics",
     "unload_ipython_extension",
@@ -67,3 +72,19 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .jupyter import unload_ipython_extension as unload
 
     unload(ipython)
+
+def comparison_widget(operations: Any = None, profiler: Any = None, **options: Any) -> Any:
+    """The interactive comparison app (an ipywidgets ``VBox``) for ``operations`` (all
+    when None) of ``profiler`` (the shared one when None); ipywidgets loads on first use.
+    See :func:`wdbx_notebook.jupyter.widgets.comparison_widget` for the options.
+
+    >>> from wdbx_notebook import PerformanceProfiler, comparison_widget
+    >>> profiler = PerformanceProfiler()
+    >>> with profiler.profile_block("load"):
+    ...     pass
+    >>> comparison_widget(profiler=profiler).metric.value
+    'mean'
+    """
+    from .jupyter.widgets import comparison_widget as build
+
+    return build(operations, profiler, **options)
