@@ -73,6 +73,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
     unload(ipython)
 
+
 def comparison_widget(operations: Any = None, profiler: Any = None, **options: Any) -> Any:
     """The interactive comparison app (an ipywidgets ``VBox``) for ``operations`` (all
     when None) of ``profiler`` (the shared one when None); ipywidgets loads on first use.
