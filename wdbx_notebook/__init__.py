@@ -28,6 +28,7 @@ from .profiler import (
     get_performance_profiler,
 )
 from .report import PerformanceReport, generate_performance_report
+from .trends import plot_trend
 
 __version__ = "0.1.0"
 
@@ -54,6 +55,7 @@ __all__ = [
     "plot_comparison",
     "plot_distribution",
     "plot_timeline",
+    "plot_trend",
     "statistics_dataframe",
     "system_diagnostics",
     "unload_ipython_extension",

@@ -46,8 +46,8 @@ HISTORY_COLUMNS = (
 
 _DATETIME_KEYS = frozenset({"first_call", "last_call"})
 
-#: Options :func:`history_dataframe` accepts through ``**options`` (none yet).
-HISTORY_OPTIONS: frozenset[str] = frozenset()
+#: Options :func:`history_dataframe` accepts through ``**options``.
+HISTORY_OPTIONS: frozenset[str] = frozenset({"rolling"})
 
 
 def statistics_columns() -> dict[str, str]:
@@ -168,8 +168,10 @@ def history_dataframe(profiler: Any, name: str | None = None, **options: Any) ->
         profiler: a live profiler (saved sessions keep aggregates, not calls).
         name: only this operation's calls; an unknown name raises the
             profiler's ``KeyError`` (which suggests close names).
-        **options: reserved for later options (rolling windows); unknown
-            options raise ``TypeError``.
+        **options: ``rolling=WINDOW`` adds ``rolling_mean_ms`` and
+            ``rolling_p95_ms`` over each operation's last WINDOW successful
+            calls (see :func:`wdbx_notebook.trends.add_rolling_columns`);
+            unknown options raise ``TypeError``.
 
     >>> from wdbx_notebook import PerformanceProfiler
     >>> profiler = PerformanceProfiler(track_memory=False)
@@ -231,4 +233,8 @@ def history_dataframe(profiler: Any, name: str | None = None, **options: Any) ->
     )
     if len(names) > 1:
         frame = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    if options.get("rolling") is not None:
+        from .trends import add_rolling_columns
+
+        frame = add_rolling_columns(frame, options["rolling"])
     return frame

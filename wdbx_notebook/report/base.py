@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..stability import stability_warnings
+from ..trends import step_recommendations
 
 FORMATS = ("text", "markdown", "html")
 
@@ -157,6 +158,8 @@ def collect(source: StatisticsSource, title: str = "WDBX PERFORMANCE REPORT") ->
     operations = {name: source.get_statistics(name) for name in source.get_all_operations()}
     data = ReportData(title=title, generated_at=time.time(), operations=operations)
     data.recommendations = _recommend(operations)
+    # Sources with per-call history also say where an operation's durations stepped up.
+    data.recommendations.extend(step_recommendations(source, operations))
     # Stability warnings sit under every table, so nobody trusts a p99 of twelve calls.
     for name, stats in operations.items():
         data.notes.extend(stability_warnings(name, stats))
