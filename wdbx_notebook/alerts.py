@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 #: The most calls between two checks of a rule on a figure read in O(1)
 #: from the aggregates (mean, max, success rate, ...).
-MAX_CHECK_EVERY = 16
+MAX_CHECK_EVERY = 64
 
 #: The most calls between two checks of a rule on a percentile (each check
 #: sorts the kept durations, so it is spread over more calls).
@@ -71,7 +71,7 @@ MAX_PERCENTILE_CHECK_EVERY = 256
 CHECK_FRACTION = 50
 
 #: The most calls between two checks of a baseline rule (each runs a comparison).
-MAX_BASELINE_CHECK_EVERY = 500
+MAX_BASELINE_CHECK_EVERY = 2_000
 
 #: Alert events kept per profiler (oldest dropped first).
 HISTORY_LIMIT = 1_000
