@@ -49,6 +49,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+BACKGROUND = "background numpy_sum n=10,000"
 STDERR = "application/vnd.jupyter.stderr"
 KERNEL_DISPLAY_NAME = "Python 3 (wdbx venv)"
 SERVER_START_S = 90
@@ -228,6 +229,7 @@ _TABLE_JS = """table => ({
     metric: table.dataset.sortMetric,
     rows: Array.from(table.querySelectorAll('tbody tr')).map(tr => ({
         name: tr.dataset.operation,
+        calls: parseInt(tr.children[2].textContent.replace(/,/g, '')),
         values: Object.fromEntries(Array.from(tr.querySelectorAll('td[data-metric]'))
             .map(td => [td.dataset.metric, parseFloat(td.textContent.replace(/,/g, ''))])),
     })),
@@ -311,12 +313,30 @@ def test_comparison_widget_in_jupyterlab(lab: Lab) -> None:
             error_text = [errors.nth(i).inner_text() for i in range(errors.count())]
             assert not [t for t in error_text if "Traceback" in t or "Error" in t], error_text
 
+            # Live: the background job's 40 calls arrive in the table while no cell runs,
+            # and the app's output stays one output (updated in place, never appended)
+            page.wait_for_function(
+                """() => Array.from(document.querySelectorAll('table.wdbx-compare-table tbody tr'))
+                    .some(tr => tr.dataset.operation === BACKGROUND
+                          && tr.children[2].textContent.trim() === '40')""".replace(
+                    "BACKGROUND", json.dumps(BACKGROUND)
+                )
+            )
+            outputs = page.locator(".jp-OutputArea:has(.wdbx-comparison) > .jp-OutputArea-child")
+            assert outputs.count() == 1
+            live = page.locator("button.wdbx-live")
+            assert "mod-active" in (live.get_attribute("class") or "")
+            live.click()  # Live off: from here on only our clicks redraw
+            page.wait_for_function(
+                "() => !document.querySelector('button.wdbx-live').classList.contains('mod-active')"
+            )
+            page.wait_for_timeout(2_000)  # a refresh already under way lands before we read
             first_chart = _chart(page)
             assert first_chart["width"] > 100
             first_table = _table(page)
             assert first_table["metric"] == "mean"
             names = [row["name"] for row in first_table["rows"]]
-            assert len(names) == 13 and "prepare_data" in names
+            assert len(names) == 14 and "prepare_data" in names and BACKGROUND in names
             assert _sorted_by(first_table["rows"], "mean", descending=True)
 
             # metric: total time re-sorts the table (small inputs ran far more often)

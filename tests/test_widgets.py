@@ -203,11 +203,11 @@ def test_refresh_follows_new_operations(app: ComparisonWidget, filled: Performan
 def test_explicit_operations_stay_fixed(filled: PerformanceProfiler) -> None:
     app = comparison_widget(["fast", "slow"], filled)
     try:
-        assert [v for _, v in app.operations_select.options] == ["fast", "slow"]
+        assert [v for _, v in app.operations_select.options] == ["slow", "fast"]
         with filled.profile_block("new"):
             pass
         app.refresh()
-        assert [v for _, v in app.operations_select.options] == ["fast", "slow"]
+        assert [v for _, v in app.operations_select.options] == ["slow", "fast"]
         assert table_order(app) == ["slow", "fast"]
     finally:
         app.close()

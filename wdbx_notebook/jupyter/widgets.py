@@ -130,7 +130,8 @@ def _table_html(stats: dict[str, dict[str, Any]], metric: str) -> str:
         )
     order = "highest first" if m.higher_is_worse else "lowest first"
     return (
-        "<style>.wdbx-compare-table td,.wdbx-compare-table th{padding:2px 8px}</style>"
+        "<style>.wdbx-compare-table td,.wdbx-compare-table th"
+        "{padding:2px 8px;white-space:nowrap}</style>"
         f'<table class="wdbx-compare-table" data-sort-metric="{metric}" '
         'style="border-collapse:collapse;font-size:12px">'
         f'<caption style="text-align:left;padding:4px 0">Sorted by {html.escape(m.label)}, '
@@ -249,7 +250,8 @@ class ComparisonWidget(widgets.VBox):
         self._signature: tuple[Any, ...] = ()
         self._charts: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
 
-        names = list(stats)
+        # slowest first, whoever chose the operations: the eye starts at the top
+        names = sorted(stats, key=lambda n: -stats[n]["avg_duration_ms"])
         self.operations_select = widgets.SelectMultiple(
             options=self._options(names),
             value=tuple(names),
