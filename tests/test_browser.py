@@ -366,6 +366,13 @@ def test_comparison_widget_in_jupyterlab(lab: Lab) -> None:
 
             status = page.locator(".wdbx-status").inner_text()
             assert "Could not draw" not in status, status
+
+            # Export report from the button, to the file named in the text box
+            page.locator(".wdbx-export-path input").fill("from_the_button.md")
+            page.locator("button.wdbx-export").click()
+            exported = lab.root / "from_the_button.md"
+            page.locator(".wdbx-status", has_text=str(exported)).wait_for()
+            assert exported.read_text(encoding="utf-8").startswith("# WDBX Performance Report")
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             app.scroll_into_view_if_needed()
             image.evaluate("img => img.decode()")

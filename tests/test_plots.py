@@ -332,3 +332,28 @@ def test_shared_profiler_by_default(shared_profiler: PerformanceProfiler) -> Non
         pass
     assert tick_labels(plot_comparison().axes[0]) == ["shared op"]
     assert isinstance(plot_timeline().axes[0].lines[0], Line2D)
+
+
+def test_timeline_with_the_real_system_sampler() -> None:
+    """The diagnostics sampler's frame (naive UTC datetimes) lines up with the calls."""
+    import time
+
+    from wdbx_notebook import SystemDiagnostics
+
+    profiler = PerformanceProfiler(track_memory=False)
+    diagnostics = SystemDiagnostics(profiler)
+    for _ in range(3):
+        with profiler.profile_block("work"):
+            diagnostics._sample_safely()  # a sample taken inside each call
+            time.sleep(0.002)
+    system = diagnostics.to_dataframe()
+    assert len(system) == 3
+    fig = plot_timeline(profiler=profiler, system=system)
+    _main, twin = fig.axes
+    starts = [r[0] + profiler.wall_offset_ns for r in profiler.history_records("work")]
+    ends = [r[1] + profiler.wall_offset_ns for r in profiler.history_records("work")]
+    xs = twin.lines[0].get_xdata()
+    for x, start, end in zip(xs, starts, ends, strict=True):
+        # each sample falls inside its call (seconds from the first call's start)
+        assert (start - starts[0]) / 1e9 - 1e-3 <= x <= (end - starts[0]) / 1e9 + 1e-3
+    assert list(twin.lines[0].get_ydata()) == pytest.approx(list(system["rss_bytes"] / 2**20))

@@ -387,8 +387,11 @@ class ComparisonWidget(widgets.VBox):
 
     # -- drawing -------------------------------------------------------------------
     def _on_change(self, change: dict[str, Any]) -> None:
-        if not self._quiet:
-            self.render()
+        # under the lock, so _quiet is only ever seen by the thread that set it: a
+        # user's change during a Live refresh waits for that refresh, then renders
+        with self._render_lock:
+            if not self._quiet:
+                self.render()
 
     def selected_statistics(self) -> dict[str, dict[str, Any]]:
         """``{name: statistics}`` of the selected operations that have calls."""
