@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -292,8 +293,9 @@ def test_comparison_widget_in_jupyterlab(lab: Lab) -> None:
             _wait_kernel_idle(page)
 
             # Run > Run All Cells, as a user would
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            # (exact labels: "Restart Kernel and Run All Cells…" would open a dialog)
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
             app = page.locator(".wdbx-comparison")
             app.wait_for(state="visible", timeout=120_000)
