@@ -706,13 +706,10 @@ class WdbxMagics(Magics):
             wanted = [_unquote(n) for n in args.names] or None
             self._compare_baseline(_unquote(args.baseline), wanted)
             return
-        names = self._check_names(args.names) if args.names else self.profiler.get_all_operations()
-        try:
-            from .widgets import show_comparison
-        except ImportError:
-            # The comparison widget is optional; the statistics table still compares.
-            display(StatisticsTable(self.profiler, names))
-            return
+        from .widgets import show_comparison
+
+        # No names: None, so the widget's Refresh and Live pick up operations added later.
+        names = self._check_names(args.names) if args.names else None
         show_comparison(names, self.profiler)
 
     def _compare_baseline(self, path: str, names: list[str] | None) -> None:
