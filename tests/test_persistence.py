@@ -273,6 +273,11 @@ def test_tampered_session_data(tmp_path: Path) -> None:
     with pytest.raises(SessionFileError, match="operation 'op': call_count must be an integer"):
         load_session(path)
     broken = json.loads(json.dumps(data))
+    broken["operations"]["op"]["stats"]["duration_m2"] = float("nan")
+    path.write_text(json.dumps(broken))  # Python's json writes NaN; it is not valid JSON data
+    with pytest.raises(SessionFileError, match="duration_m2 must be a finite number, got nan"):
+        load_session(path)
+    broken = json.loads(json.dumps(data))
     del broken["operations"]["op"]["stats"]["duration_m2"]
     path.write_text(json.dumps(broken))
     with pytest.raises(SessionFileError, match="missing field"):

@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import math
 import os
 import platform
 import tempfile
@@ -600,8 +601,13 @@ def _check_aggregates(name: str, stats: Any) -> OperationStats:
     for key in _OPTIONAL_INT_FIELDS:
         _check_int(stats[key], f"{where}: {key}", optional=True)
     for key in _FLOAT_FIELDS:
-        if isinstance(stats[key], bool) or not isinstance(stats[key], (int, float)):
-            raise ValueError(f"{where}: {key} must be a number, got {stats[key]!r}")
+        value = stats[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ValueError(f"{where}: {key} must be a finite number, got {value!r}")
     if not isinstance(stats["errors_by_type"], dict):
         raise ValueError(f"{where}: errors_by_type must be an object")
     if stats["success_count"] + stats["error_count"] != stats["call_count"]:
