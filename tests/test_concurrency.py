@@ -106,3 +106,22 @@ def test_blocks_in_threads_and_tasks_together():
     for thread in threads:
         thread.join()
     assert profiler.get_statistics("mixed")["call_count"] == 4 * 1_100
+
+
+def test_thread_names_stay_right_when_thread_ids_are_reused():
+    profiler = PerformanceProfiler(track_memory=False)
+
+    @profiler.profile("op")
+    def op() -> None:
+        pass
+
+    def body() -> None:
+        op()
+        profiler.get_statistics("op")  # flush while this thread still runs
+
+    for name in ("first", "second", "third"):
+        thread = threading.Thread(target=body, name=name)
+        thread.start()
+        thread.join()  # the next thread usually gets this one's id
+    records = profiler.get_call_history("op")["op"]
+    assert [r["thread"] for r in records] == ["first", "second", "third"]

@@ -199,7 +199,7 @@ def test_history_dataframe_errors() -> None:
         profiler.history_dataframe("nope")
     with pytest.raises(TypeError, match="'window'"):
         history_dataframe(profiler, "search", window=5)
-    with pytest.raises(TypeError, match="live PerformanceProfiler"):
+    with pytest.raises(TypeError, match="needs a profiler or a saved session"):
         history_dataframe(object())
 
 

@@ -286,8 +286,8 @@ class _Alerts:
         chunks = list(op.history)  # caller holds op.lock
         if not chunks or len(base_ns) < MIN_CALLS:
             return None, math.nan, math.nan
-        rows = np.concatenate(chunks)
-        current_ns: np.ndarray = rows[:, 1] - rows[:, 0]
+        # Chunks are (rows, thread names); rows are 3 or 5 columns wide, start and end first.
+        current_ns: np.ndarray = np.concatenate([rows[:, 1] - rows[:, 0] for rows, _ in chunks])
         if len(current_ns) < MIN_CALLS:
             return None, math.nan, math.nan
         result = compare_samples(base_ns, current_ns, rule.threshold, resamples=BASELINE_RESAMPLES)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .profiler import _NS_PER_S, UNKNOWN, _thread_name
+from .profiler import _NS_PER_S, UNKNOWN
 from .stats import OperationStats
 
 __all__ = ["HISTORY_COLUMNS", "history_dataframe", "statistics_columns", "statistics_dataframe"]
@@ -186,8 +186,8 @@ def history_dataframe(profiler: Any, name: str | None = None, **options: Any) ->
     _check_options(options)
     if not callable(getattr(profiler, "history_records", None)):
         raise TypeError(
-            "history_dataframe() needs a live PerformanceProfiler (it reads the per-call "
-            f"history), got {type(profiler).__name__}; saved sessions keep only aggregates"
+            "history_dataframe() needs a profiler or a saved session (it reads the per-call "
+            f"history), got {type(profiler).__name__}"
         )
     names = [name] if name is not None else list(profiler.get_all_operations())
     offset = int(profiler.wall_offset_ns)
@@ -199,16 +199,12 @@ def history_dataframe(profiler: Any, name: str | None = None, **options: Any) ->
     afters: list[int] = []
     errors: list[str | None] = []
     for op_name in names:
-        records = profiler.history_records(op_name)
+        records = profiler.history_records(op_name, with_thread_names=True)
         ops.extend([op_name] * len(records))
-        thread_names: dict[int, str] = {}
-        for start, end, thread, before, after, error in records:
+        for start, end, _ident, before, after, error, thread_name in records:
             starts.append(start)
             ends.append(end)
-            label = thread_names.get(thread)
-            if label is None:
-                label = thread_names[thread] = _thread_name(thread)
-            threads.append(label)
+            threads.append(thread_name)
             befores.append(before)
             afters.append(after)
             errors.append(error)

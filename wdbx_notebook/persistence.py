@@ -263,14 +263,16 @@ class Snapshot:
         self._known(name)
         return self._recent[name][0].copy()
 
-    def history_records(self, name: str) -> list[tuple[Any, ...]]:
+    def history_records(self, name: str, with_thread_names: bool = False) -> list[tuple[Any, ...]]:
         """Recent successful calls as the profiler's raw tuples
         ``(start_ns, end_ns, thread, mem_before, mem_after, error)``; thread 0 and
-        memory -1 (unknown), since sessions do not store them per call."""
+        memory -1 (unknown), since sessions do not store them per call; with
+        ``with_thread_names``, the name ``"unknown"`` is appended."""
         self._known(name)
         starts, durations = self._recent[name]
+        tail = ("unknown",) if with_thread_names else ()
         return [
-            (s, s + d, 0, -1, -1, None)
+            (s, s + d, 0, -1, -1, None, *tail)
             for s, d in zip(starts.tolist(), durations.tolist(), strict=True)
         ]
 

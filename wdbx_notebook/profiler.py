@@ -182,8 +182,8 @@ class _Operation:
                     [r[5] for r in failed],
                     offset,
                 )
-                _resolve_thread_names(columns[:, 2])
-                self.failure_history.extend(failed)
+                names = self._thread_names_of(columns[:, 2])
+                self.failure_history.extend((record, names[record[2]]) for record in failed)
             self._stats_cache = None
         except Exception as err:
             _warn_internal(f"aggregating calls of {self.name!r}", err)
@@ -197,27 +197,49 @@ class _Operation:
                     _warn_internal(f"notifying a listener of {self.name!r}", err)
 
     def _remember(self, rows: Any) -> None:
-        _resolve_thread_names(rows[:, 2])
+        names = self._thread_names_of(rows[:, 2])
         if self.history_limit <= 0:
             return
-        self.history.append(rows)
+        self.history.append((rows, names))
         self.history_rows += len(rows)
-        while self.history_rows - len(self.history[0]) >= self.history_limit:
-            self.history_rows -= len(self.history.popleft())
+        while self.history_rows - len(self.history[0][0]) >= self.history_limit:
+            self.history_rows -= len(self.history.popleft()[0])
 
-    def recent_records(self) -> list[tuple[Any, ...]]:
+    def _thread_names_of(self, idents: Any) -> dict[int, str]:
+        """The name of each thread in a batch, as known now.
+
+        Resolved at flush time, while most threads still run, and kept with the
+        batch: thread ids are reused once a thread ends, so a later lookup
+        could name the wrong thread.
+        """
+        import numpy as np
+
+        names = {}
+        for ident in np.unique(idents).tolist():
+            thread = threading._active.get(ident)  # type: ignore[attr-defined]
+            if thread is not None:
+                _LAST_THREAD_NAMES[ident] = names[ident] = thread.name
+            else:  # ended before this flush: its name as last seen, if ever
+                names[ident] = _LAST_THREAD_NAMES.get(ident, f"thread-{ident}")
+        return names
+
+    def recent_records(self, with_thread_names: bool = False) -> list[tuple[Any, ...]]:
         """The last ``history_limit`` calls, oldest first, as tuples
-        ``(start_ns, end_ns, thread, mem_before, mem_after, error_or_None)``."""
+        ``(start_ns, end_ns, thread_ident, mem_before, mem_after, error_or_None)``,
+        with the thread's name appended when ``with_thread_names``."""
         self.flush()
         with self.lock:
             chunks = list(self.history)
             failures = list(self.failure_history)
         records: list[tuple[Any, ...]] = []
-        for chunk in chunks:
-            tail = (None,) if chunk.shape[1] == 5 else (UNKNOWN, UNKNOWN, None)
-            records.extend(tuple(row) + tail for row in chunk.tolist())
+        for rows, names in chunks:
+            tail = (None,) if rows.shape[1] == 5 else (UNKNOWN, UNKNOWN, None)
+            if with_thread_names:
+                records.extend((*row, *tail, names[row[2]]) for row in rows.tolist())
+            else:
+                records.extend(tuple(row) + tail for row in rows.tolist())
         if failures:
-            records.extend(failures)
+            records.extend((*r, name) if with_thread_names else r for r, name in failures)
             records.sort(key=lambda r: r[0])
         return records[-self.history_limit :] if self.history_limit > 0 else []
 
@@ -252,25 +274,9 @@ def _take_prefix(pending: list[Any], width: int) -> list[Any]:
     return taken
 
 
-_THREAD_NAMES: dict[int, str] = {}
-
-
-def _resolve_thread_names(idents: Any) -> None:
-    """Remember the names of the threads seen, while they are still alive."""
-    first = int(idents[0])
-    if first in _THREAD_NAMES and (idents == first).all():
-        return  # the usual batch: one known thread
-    import numpy as np
-
-    for ident in np.unique(idents).tolist():
-        if ident not in _THREAD_NAMES:
-            thread = threading._active.get(ident)  # type: ignore[attr-defined]
-            if thread is not None:
-                _THREAD_NAMES[ident] = thread.name
-
-
-def _thread_name(ident: int) -> str:
-    return _THREAD_NAMES.get(ident, f"thread-{ident}")
+#: The last name seen for each thread id, for calls of threads that ended
+#: before their calls were flushed.
+_LAST_THREAD_NAMES: dict[int, str] = {}
 
 
 class ProfileBlock:
@@ -595,19 +601,21 @@ class PerformanceProfiler:
         return {
             op_name: [
                 _record_dict(r, self._wall_offset_ns)
-                for r in self._operations[op_name].recent_records()
+                for r in self._operations[op_name].recent_records(with_thread_names=True)
             ]
             for op_name in names
         }
 
-    def history_records(self, name: str) -> list[tuple[Any, ...]]:
+    def history_records(self, name: str, with_thread_names: bool = False) -> list[tuple[Any, ...]]:
         """Raw recent calls ``(start_ns, end_ns, thread, mem_before, mem_after, error)``.
 
         Times are readings of the profiler's clock (add :attr:`wall_offset_ns`
-        for the wall clock); memory is -1 where unknown; error is ``None`` for
-        a successful call. Cheaper than :meth:`get_call_history` for plots.
+        for the wall clock); ``thread`` is the thread's id; memory is -1 where
+        unknown; error is ``None`` for a successful call. ``with_thread_names``
+        appends the thread's name to each tuple. Cheaper than
+        :meth:`get_call_history` for plots.
         """
-        return self._known(name).recent_records()
+        return self._known(name).recent_records(with_thread_names)
 
     @property
     def wall_offset_ns(self) -> int:
@@ -702,14 +710,14 @@ class PerformanceProfiler:
 
 
 def _record_dict(record: tuple[Any, ...], wall_offset_ns: int) -> dict[str, Any]:
-    start, end, thread, before, after, error = record
+    start, end, _ident, before, after, error, thread = record
     return {
         "timestamp": (start + wall_offset_ns) / _NS_PER_S,
         "duration_ms": (end - start) / 1e6,
         "memory_delta": None if before == UNKNOWN or after == UNKNOWN else after - before,
         "success": error is None,
         "error": error,
-        "thread": _thread_name(thread),
+        "thread": thread,
     }
 
 
