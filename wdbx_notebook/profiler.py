@@ -685,11 +685,31 @@ class PerformanceProfiler:
 
         return compare_operations(self, a, b, **options)
 
-    def add_alert(self, pattern: str, **options: Any) -> Any:
-        """Watch operations matching a glob; see :func:`wdbx_notebook.alerts.add_alert`."""
+    def add_alert(
+        self,
+        pattern: str,
+        metric: str = "p95_duration_ms",
+        above: float | None = None,
+        below: float | None = None,
+        callback: Callable[[str, str, float, float], Any] | None = None,
+        baseline: Any = None,
+        **options: Any,
+    ) -> Any:
+        """Watch operations whose names match a glob, now and later.
+
+        When ``metric`` goes above ``above`` (or below ``below``), or, with
+        ``baseline=`` (a saved session, a path or a profiler), when an
+        operation turns "slower" against it, the profiler emits a
+        :class:`~wdbx_notebook.PerformanceWarning`, calls
+        ``callback(operation, metric, value, threshold)`` and, in a notebook,
+        shows a banner once per crossing. See :func:`wdbx_notebook.alerts.add_alert`.
+
+        >>> profiler = PerformanceProfiler()
+        >>> rule = profiler.add_alert("vector_*", metric="p95_duration_ms", above=50.0)
+        """
         from .alerts import add_alert
 
-        return add_alert(self, pattern, **options)
+        return add_alert(self, pattern, metric, above, below, callback, baseline, **options)
 
     def list_alerts(self) -> Any:
         """The alert rules of this profiler; see :mod:`wdbx_notebook.alerts`."""
