@@ -170,53 +170,37 @@ def _generic(
     probe: MemoryProbe | None,
     state: _State,
 ) -> Callable[..., Any]:
+    """The fallback for callables without a readable signature (builtins, partials).
+
+    One wrapper for both modes: such callables are rare, so a few nanoseconds
+    for an unknown-memory probe call matter less than one copy of this code.
+    """
+    read_memory = probe if probe is not None else _unknown_memory
+    pending = op.measured
+    extend = pending.extend
     flush_limit = op.flush_limit
     record_failure = op.record_failure
     get_ident = threading.get_ident
 
-    if probe is None:
-        pending = op.timed
-        extend = pending.extend
-
-        @functools.wraps(func)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            if not state.enabled:
-                return func(*args, **kwargs)
-            start = clock()
-            try:
-                result = func(*args, **kwargs)
-            except BaseException as exc:
-                record_failure(start, clock(), UNKNOWN, UNKNOWN, exc)
-                raise
-            extend((start, clock(), get_ident()))
-            if len(pending) >= flush_limit[0]:
-                op.flush(False)
-            return result
-
-        return timed
-
-    pending = op.measured
-    extend = pending.extend
-
     @functools.wraps(func)
-    def timed_with_memory(*args: Any, **kwargs: Any) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
         if not state.enabled:
             return func(*args, **kwargs)
-        before = probe()
+        before = read_memory()
         start = clock()
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:
             end = clock()
-            record_failure(start, end, before, probe(), exc)
+            record_failure(start, end, before, read_memory(), exc)
             raise
         end = clock()
-        extend((start, end, get_ident(), before, probe()))
+        extend((start, end, get_ident(), before, read_memory()))
         if len(pending) >= flush_limit[0]:
             op.flush(False)
         return result
 
-    return timed_with_memory
+    return timed
 
 
 def sync_wrapper(

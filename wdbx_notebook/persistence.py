@@ -44,7 +44,6 @@ std; percentiles within the sketch's error)::
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import math
 import os
@@ -219,17 +218,14 @@ class Snapshot:
             raise TypeError(f"operation name must be a str, got {type(name).__name__} {name!r}")
         stats = self._stats.get(name)
         if stats is None or not stats.call_count:
-            from .profiler import UnknownOperationError
+            from .profiler import unknown_operation
 
-            known = self.get_all_operations()
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-            if close:
-                hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
-            elif known:
-                hint = f"known operations: {', '.join(repr(k) for k in sorted(known)[:10])}"
-            else:
-                hint = "the snapshot holds no operations"
-            raise UnknownOperationError(f"no operation named {name!r} in this snapshot; {hint}")
+            raise unknown_operation(
+                name,
+                self.get_all_operations(),
+                "this snapshot has no operation named",
+                "the snapshot holds no operations",
+            )
         return stats
 
     def get_statistics(self, name: str) -> dict[str, Any]:

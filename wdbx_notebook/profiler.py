@@ -46,6 +46,20 @@ class UnknownOperationError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+def unknown_operation(
+    name: str, known: list[str], problem: str, when_empty: str
+) -> UnknownOperationError:
+    """The error for an unknown name, suggesting the closest known names."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    if close:
+        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    elif known:
+        hint = f"known operations: {', '.join(repr(k) for k in sorted(known)[:10])}"
+    else:
+        hint = when_empty
+    return UnknownOperationError(f"{problem} {name!r}; {hint}")
+
+
 def _check_name(name: object, what: str = "operation name") -> str:
     if not isinstance(name, str):
         raise TypeError(f"{what} must be a non-empty str, got {type(name).__name__} {name!r}")
@@ -539,15 +553,12 @@ class PerformanceProfiler:
         _check_name(name)
         op = self._operations.get(name)  # type: ignore[call-overload]
         if op is None:
-            known = list(self._operations)
-            close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
-            if close:
-                hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
-            elif known:
-                hint = f"known operations: {', '.join(repr(k) for k in sorted(known)[:10])}"
-            else:
-                hint = "nothing has been profiled yet"
-            raise UnknownOperationError(f"no profiled operation named {name!r}; {hint}")
+            raise unknown_operation(
+                str(name),
+                list(self._operations),
+                "no profiled operation named",
+                "nothing has been profiled yet",
+            )
         return op
 
     def get_statistics(self, name: str) -> dict[str, Any]:
