@@ -228,8 +228,11 @@ class _Operation:
         """
         import numpy as np
 
+        first = int(idents[0])
+        # Usually one thread made the whole batch: skip sorting the ids then.
+        unique = [first] if (idents == first).all() else np.unique(idents).tolist()
         names = {}
-        for ident in np.unique(idents).tolist():
+        for ident in unique:
             thread = threading._active.get(ident)  # type: ignore[attr-defined]
             if thread is not None:
                 _LAST_THREAD_NAMES[ident] = names[ident] = thread.name
