@@ -6,7 +6,7 @@ environment (nbclient), with ``build/`` as its working directory, then writes
 * ``build/quickstart.html``: the executed notebook, converted by nbconvert;
 * ``build/performance_report.md``: the markdown report the notebook exports,
 
-and prints both absolute paths. Usage (from the repository root)::
+and prints both absolute paths, labelled. Usage (from the repository root)::
 
     .venv/bin/python notebooks/run_demo.py
 """
@@ -81,8 +81,8 @@ def run_demo(notebook: Path = NOTEBOOK, build: Path = BUILD) -> tuple[Path, Path
 
 def main() -> int:
     html_path, report_path = run_demo()
-    print(html_path)
-    print(report_path)
+    print(f"executed notebook: {html_path}")
+    print(f"markdown report:   {report_path}")
     return 0
 
 

@@ -210,7 +210,9 @@ def test_make_demo_writes_html_and_report(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    html_path, report_path = (Path(line) for line in done.stdout.splitlines())
+    html_path, report_path = (
+        Path(line.split(": ", 1)[1].strip()) for line in done.stdout.splitlines()
+    )
     assert html_path == tmp_path / "build" / "quickstart.html"
     assert report_path == tmp_path / "build" / "performance_report.md"
     html = html_path.read_text(encoding="utf-8")
