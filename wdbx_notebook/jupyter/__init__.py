@@ -4,8 +4,11 @@
 ``%unload_ext wdbx_notebook`` calls :func:`unload_ipython_extension`, which
 removes the magics, the autoprofile hooks and the input transformer again.
 
->>> from IPython.testing.globalipapp import start_ipython  # doctest: +SKIP
->>> ip = start_ipython(); load_ipython_extension(ip)  # doctest: +SKIP
+Example (an IPython shell of your own; tests/test_magics.py runs this)::
+
+    from IPython.testing.globalipapp import start_ipython
+    ip = start_ipython()
+    load_ipython_extension(ip)
 """
 
 from __future__ import annotations

@@ -194,8 +194,11 @@ class _AutoProfiler:
 class WdbxMagics(Magics):
     """The wdbx_notebook magics, bound to one profiler (the shared one by default).
 
-    >>> from IPython.testing.globalipapp import start_ipython  # doctest: +SKIP
-    >>> ip = start_ipython(); ip.register_magics(WdbxMagics(ip))  # doctest: +SKIP
+    Example (an IPython shell of your own; tests/test_magics.py runs this)::
+
+        from IPython.testing.globalipapp import start_ipython
+        ip = start_ipython()
+        ip.register_magics(WdbxMagics(ip))
     """
 
     def __init__(self, shell: Any = None, profiler: PerformanceProfiler | None = None) -> None:
