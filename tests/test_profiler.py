@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import sys
@@ -456,3 +457,25 @@ def test_repr_names_state_and_count(profiler):
     with profiler.profile_block("x"):
         pass
     assert repr(profiler) == "<PerformanceProfiler enabled, 1 operation>"
+
+
+def test_recent_successes_match_the_history(clock):
+    profiler = PerformanceProfiler(clock=clock, track_memory=False, history_limit=6)
+
+    @profiler.profile("op")
+    def op(i: int) -> None:
+        clock.advance_ns(100 + i)
+        if i % 3 == 0:
+            raise ValueError
+
+    for i in range(10):
+        with contextlib.suppress(ValueError):
+            op(i)
+        clock.advance_ns(1_000)
+    records = profiler.history_records("op")
+    assert len(records) == 6
+    successes = [r for r in records if r[5] is None]
+    assert profiler.recent_durations_ns("op").tolist() == [e - s for s, e, *_ in successes]
+    assert profiler.recent_durations_ns("op").tolist() == [104, 105, 107, 108]
+    offset = profiler.wall_offset_ns
+    assert profiler.recent_starts_ns("op").tolist() == [s + offset for s, *_ in successes]

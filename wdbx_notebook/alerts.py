@@ -55,8 +55,6 @@ from ._warnings import PerformanceWarning
 from .profiler import FLUSH_EVERY, PerformanceProfiler, _Operation, _warn_internal
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .persistence import Snapshot
 
 #: The most calls between two checks of a rule on a figure read in O(1)
@@ -275,7 +273,6 @@ class _Alerts:
     def _check_baseline(
         self, rule: AlertRule, name: str, op: _Operation
     ) -> tuple[bool | None, float, float]:
-        import numpy as np
 
         from .compare import MIN_CALLS, compare_samples
 
@@ -283,11 +280,9 @@ class _Alerts:
         if baseline is None or name not in baseline.get_all_operations():
             return None, math.nan, math.nan
         base_ns = baseline.recent_durations_ns(name)
-        chunks = list(op.history)  # caller holds op.lock
-        if not chunks or len(base_ns) < MIN_CALLS:
+        if len(base_ns) < MIN_CALLS:
             return None, math.nan, math.nan
-        # Chunks are (rows, thread names); rows are 3 or 5 columns wide, start and end first.
-        current_ns: np.ndarray = np.concatenate([rows[:, 1] - rows[:, 0] for rows, _ in chunks])
+        _, current_ns = op.recent_successes_locked()  # the caller holds op.lock
         if len(current_ns) < MIN_CALLS:
             return None, math.nan, math.nan
         result = compare_samples(base_ns, current_ns, rule.threshold, resamples=BASELINE_RESAMPLES)

@@ -328,17 +328,7 @@ def successful_durations_ns(source: Any, name: str) -> np.ndarray:
     """
     import numpy as np
 
-    recent = getattr(source, "recent_durations_ns", None)
-    if callable(recent):
-        return np.asarray(recent(name), dtype=np.int64)
-    return np.array(
-        [
-            end - start
-            for start, end, *_rest, error in source.history_records(name)
-            if error is None
-        ],
-        dtype=np.int64,
-    )
+    return np.asarray(source.recent_durations_ns(name), dtype=np.int64)
 
 
 def _row(

@@ -368,18 +368,6 @@ class Snapshot:
 
 
 # -- building payloads -----------------------------------------------------------
-def _successful_calls(profiler: PerformanceProfiler, name: str) -> tuple[list[int], list[int]]:
-    """Start times (epoch ns) and durations (ns) of the recent successful calls."""
-    offset = profiler.wall_offset_ns
-    starts: list[int] = []
-    durations: list[int] = []
-    for start, end, _thread, _before, _after, error in profiler.history_records(name):
-        if error is None:
-            starts.append(int(start) + offset)
-            durations.append(int(end) - int(start))
-    return starts, durations
-
-
 def _payload(source: PerformanceProfiler | Snapshot) -> dict[str, Any]:
     operations: dict[str, Any] = {}
     if isinstance(source, Snapshot):
@@ -398,11 +386,10 @@ def _payload(source: PerformanceProfiler | Snapshot) -> dict[str, Any]:
         parts = source.parts
     else:
         for name in source.get_all_operations():
-            starts_list, durations_list = _successful_calls(source, name)
             operations[name] = {
                 "stats": source.operation_stats(name).to_dict(),
-                "recent_start_ns": starts_list,
-                "recent_duration_ns": durations_list,
+                "recent_start_ns": source.recent_starts_ns(name).tolist(),
+                "recent_duration_ns": source.recent_durations_ns(name).tolist(),
             }
         saved_at, environment, history_limit = (
             time.time(),

@@ -260,6 +260,33 @@ class _Operation:
             records.sort(key=lambda r: r[0])
         return records[-self.history_limit :] if self.history_limit > 0 else []
 
+    def recent_successes(self) -> tuple[Any, Any]:
+        """``(starts, durations)`` in clock ns of the successful calls among the
+        last ``history_limit`` calls, oldest first (the successes of
+        :meth:`recent_records`, as numpy arrays)."""
+        self.flush()
+        with self.lock:
+            return self.recent_successes_locked()
+
+    def recent_successes_locked(self) -> tuple[Any, Any]:
+        """:meth:`recent_successes` for a caller that already holds ``lock``."""
+        import numpy as np
+
+        empty = np.empty(0, dtype=np.int64)
+        limit = self.history_limit
+        if limit <= 0:
+            return empty, empty
+        starts = np.concatenate([empty] + [rows[:, 0] for rows, _ in self.history])
+        durations = np.concatenate([empty] + [rows[:, 1] - rows[:, 0] for rows, _ in self.history])
+        if not self.failure_history:
+            return starts[-limit:], durations[-limit:]
+        # Failures share the window of the last ``limit`` calls, ordered by start.
+        failed_starts = np.array([record[0] for record, _ in self.failure_history], dtype=np.int64)
+        order = np.argsort(np.concatenate([starts, failed_starts]), kind="stable")
+        window = order[-limit:]
+        kept = window[window < len(starts)]
+        return starts[kept], durations[kept]
+
     def summary(self) -> dict[str, Any]:
         self.flush()
         with self.lock:
@@ -630,6 +657,18 @@ class PerformanceProfiler:
         :meth:`get_call_history` for plots.
         """
         return self._known(name).recent_records(with_thread_names)
+
+    def recent_durations_ns(self, name: str) -> Any:
+        """Durations (ns, a numpy array) of the recent successful calls, oldest first.
+
+        The same as a saved session's :meth:`~wdbx_notebook.Snapshot.recent_durations_ns`:
+        comparisons, trends and saving read both alike.
+        """
+        return self._known(name).recent_successes()[1]
+
+    def recent_starts_ns(self, name: str) -> Any:
+        """Start times (ns since the epoch) of the recent successful calls, oldest first."""
+        return self._known(name).recent_successes()[0] + self._wall_offset_ns
 
     @property
     def wall_offset_ns(self) -> int:

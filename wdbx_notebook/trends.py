@@ -141,11 +141,6 @@ def successful_calls(source: Any, name: str) -> tuple[np.ndarray, np.ndarray, in
     if callable(getattr(source, "recent_durations_ns", None)):
         starts = np.asarray(source.recent_starts_ns(name), dtype=np.int64)
         durations = np.asarray(source.recent_durations_ns(name), dtype=np.int64)
-    elif callable(getattr(source, "history_records", None)):
-        rows = [(s, e) for s, e, *_rest, error in source.history_records(name) if error is None]
-        pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        starts = pairs[:, 0] + int(getattr(source, "wall_offset_ns", 0))
-        durations = pairs[:, 1] - pairs[:, 0]
     else:
         raise TypeError(
             f"{type(source).__name__} keeps no per-call history; trends need a live profiler "
@@ -381,10 +376,7 @@ def step_recommendations(source: Any, names: Any) -> list[Recommendation]:
     """
     from .report.base import Recommendation
 
-    if not (
-        callable(getattr(source, "recent_durations_ns", None))
-        or callable(getattr(source, "history_records", None))
-    ):
+    if not callable(getattr(source, "recent_durations_ns", None)):
         return []
     advice = []
     for name in names:
