@@ -190,6 +190,53 @@ class _AutoProfiler:
                 self.shell.events.unregister(event, callback)
 
 
+class _Runs:
+    """The runs of one ``%%wdbx_profile`` call: their figures, progress and summary.
+
+    Shared by the plain and the awaiting form of the magic, which differ only
+    in how they run the cell.
+    """
+
+    def __init__(self, magics: WdbxMagics, args: argparse.Namespace) -> None:
+        self.magics = magics
+        self.args = args
+        self.outer = getattr(magics._ip.displayhook, "exec_result", None)
+        self.durations: list[float] = []
+        self.memory: list[int | None] = []
+        self.progress: _Progress | None = None
+        self.error: BaseException | None = None
+
+    def after(self, run: int, block: Any, result: Any) -> bool:
+        """Stop timing run number ``run`` and note its figures; True when the runs must stop."""
+        args = self.args
+        self.error = self.magics._finish_run(block, result, self.outer)
+        if (
+            block.duration_ms is not None
+            and result is not None
+            and result.error_before_exec is None
+        ):
+            self.durations.append(block.duration_ms)
+            self.memory.append(block.memory_delta)
+        if (
+            self.progress is None
+            and not args.quiet
+            and self.magics._needs_progress(run, args.n, sum(self.durations))
+        ):
+            self.progress = _Progress(self.magics._ip, args.name, args.n)
+        if self.error is not None:
+            if self.progress is not None:
+                self.progress.fail(run)
+            return True
+        if self.progress is not None:
+            self.progress.update(run)
+        return False
+
+    def finish(self) -> None:
+        """Print the one-line summary (unless ``-q``)."""
+        if not self.args.quiet and (self.durations or self.error is not None):
+            print(self.magics._summary(self.args, self.durations, self.memory, self.error))
+
+
 @magics_class
 class WdbxMagics(Magics):
     """The wdbx_notebook magics, bound to one profiler (the shared one by default).
@@ -452,11 +499,7 @@ class WdbxMagics(Magics):
         __tracebackhide__ = True  # keep this frame out of user tracebacks
         args, code = self._parse_profile(line, cell)
         new_block = self._begin(args)
-        outer = getattr(self._ip.displayhook, "exec_result", None)
-        durations: list[float] = []
-        memory: list[int | None] = []
-        progress: _Progress | None = None
-        error: BaseException | None = None
+        runs = _Runs(self, args)
         for run in range(1, args.n + 1):
             block = new_block()
             block.__enter__()
@@ -466,28 +509,9 @@ class WdbxMagics(Magics):
             except BaseException as exc:  # run_cell catches nearly all; stop timing anyway
                 block.__exit__(type(exc), exc, exc.__traceback__)
                 raise
-            error = self._finish_run(block, result, outer)
-            if (
-                block.duration_ms is not None
-                and result is not None
-                and result.error_before_exec is None
-            ):
-                durations.append(block.duration_ms)
-                memory.append(block.memory_delta)
-            if (
-                progress is None
-                and not args.quiet
-                and self._needs_progress(run, args.n, sum(durations))
-            ):
-                progress = _Progress(self._ip, args.name, args.n)
-            if error is not None:
-                if progress is not None:
-                    progress.fail(run)
+            if runs.after(run, block, result):
                 break
-            if progress is not None:
-                progress.update(run)
-        if not args.quiet and (durations or error is not None):
-            print(self._summary(args, durations, memory, error))
+        runs.finish()
 
     async def _wdbx_profile_async(self, line: str, cell: str | None) -> None:
         """The twin of :meth:`wdbx_profile` for cells that await (see the module docstring)."""
@@ -498,11 +522,7 @@ class WdbxMagics(Magics):
         args, code = self._parse_profile(line, cell)
         new_block = self._begin(args)
         shell = self._ip
-        outer = getattr(shell.displayhook, "exec_result", None)
-        durations: list[float] = []
-        memory: list[int | None] = []
-        error: BaseException | None = None
-        progress: _Progress | None = None
+        runs = _Runs(self, args)
         for run in range(1, args.n + 1):
             silent = run < args.n
             block = new_block()
@@ -529,24 +549,9 @@ class WdbxMagics(Magics):
                 shell.events.trigger("post_execute")
                 if not silent:
                     shell.events.trigger("post_run_cell", result)
-            error = self._finish_run(block, result, outer)
-            if block.duration_ms is not None and result.error_before_exec is None:
-                durations.append(block.duration_ms)
-                memory.append(block.memory_delta)
-            if (
-                progress is None
-                and not args.quiet
-                and self._needs_progress(run, args.n, sum(durations))
-            ):
-                progress = _Progress(shell, args.name, args.n)
-            if error is not None:
-                if progress is not None:
-                    progress.fail(run)
+            if runs.after(run, block, result):
                 break
-            if progress is not None:
-                progress.update(run)
-        if not args.quiet and (durations or error is not None):
-            print(self._summary(args, durations, memory, error))
+        runs.finish()
 
     # -- reading -----------------------------------------------------------------
     def _check_names(self, names: list[str]) -> list[str]:
