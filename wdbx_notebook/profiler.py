@@ -152,7 +152,7 @@ class _Operation:
             self.failed.append(
                 (start, end, threading.get_ident(), mem_before, mem_after, type(exc).__name__)
             )
-            if len(self.failed) * 3 >= self.flush_limit[0] or len(self.failed) >= FLUSH_EVERY:
+            if len(self.failed) * 3 >= self.flush_limit[0]:  # the limit counts ints, 3 a call
                 self.flush(block=False)
         except Exception as err:
             _warn_internal(f"recording a failed call of {self.name!r}", err)
