@@ -29,6 +29,7 @@ from html import escape
 from typing import Any
 
 from ..report.base import SLOW_MEAN_MS, SLOWEST_COUNT, error_types, format_kb, format_ms
+from ..report.html import bar_style
 from ..report.text import printable
 
 __all__ = [
@@ -139,12 +140,6 @@ def _td(value: str, align: str = "right", extra: str = "", title: str = "") -> s
     return f'<td style="{style}"{title_attr}>{value}</td>'
 
 
-def _bar(value: float, largest: float) -> str:
-    share = 0.0 if largest <= 0 else max(0.0, min(1.0, value / largest))
-    stop = f"{share * 100:.1f}%"
-    return f"background:linear-gradient(90deg,#f6b26b {stop},transparent {stop})"
-
-
 def statistics_html(source: Any, names: Sequence[str] | None = None) -> str:
     """The statistics table as a self-contained HTML fragment (inline styles).
 
@@ -195,7 +190,7 @@ def statistics_html(source: Any, names: Sequence[str] | None = None) -> str:
             _td(label, "left", tint),
             _td(str(s["call_count"]), extra=tint),
             _td(errors, extra=tint, title=error_types(s) if failing else ""),
-            _td(format_ms(s["avg_duration_ms"]), extra=_bar(s["avg_duration_ms"], slowest)),
+            _td(format_ms(s["avg_duration_ms"]), extra=bar_style(s["avg_duration_ms"], slowest)),
             _td(format_ms(s["median_duration_ms"]), extra=tint),
             _td(format_ms(s["p95_duration_ms"]), extra=tint),
             _td(format_ms(s["p99_duration_ms"]), extra=tint),

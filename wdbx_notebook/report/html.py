@@ -23,7 +23,7 @@ def _cell(value: str, align: str = "right", extra: str = "") -> str:
     return f"<td {style}>{value}</td>"
 
 
-def _bar(value: float, largest: float) -> str:
+def bar_style(value: float, largest: float) -> str:
     """A background bar filling ``value / largest`` of the cell."""
     share = 0.0 if largest <= 0 else max(0.0, min(1.0, value / largest))
     stop = f"{share * 100:.1f}%"
@@ -55,7 +55,7 @@ def render_html(data: ReportData) -> str:
         parts += [
             _cell(escape(name), "left", tint),
             _cell(str(s["call_count"]), extra=tint),
-            _cell(format_ms(s["avg_duration_ms"]), extra=_bar(s["avg_duration_ms"], slowest)),
+            _cell(format_ms(s["avg_duration_ms"]), extra=bar_style(s["avg_duration_ms"], slowest)),
             _cell(format_ms(s["p95_duration_ms"]), extra=tint),
             _cell(format_ms(s["max_duration_ms"]), extra=tint),
             _cell(format_kb(s["avg_memory_delta"]), extra=tint),
