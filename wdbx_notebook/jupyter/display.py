@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from ..report.base import SLOW_MEAN_MS, SLOWEST_COUNT, error_types, format_kb, format_ms
+from ..report.base import error_types, format_kb, format_ms, slowest_operations
 from ..report.html import bar_style
 from ..report.text import printable
 
@@ -73,19 +73,12 @@ def _rows(source: Any, names: Sequence[str] | None) -> list[tuple[str, dict[str,
 
 def _slow_names(rows: list[tuple[str, dict[str, Any]]]) -> set[str]:
     """The table's slowest operations, by the report's rule (so both agree)."""
-    slow = sorted(
-        (name for name, s in rows if s["success_count"] and s["avg_duration_ms"] >= SLOW_MEAN_MS),
-        key=lambda name: -dict(rows)[name]["avg_duration_ms"],
-    )
-    return set(slow[:SLOWEST_COUNT])
+    return set(slowest_operations(dict(rows)))
 
 
 def _warnings(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    # The stability module may be absent in a trimmed install; the table is still useful.
-    try:
-        from ..stability import stability_warnings
-    except ImportError:
-        return []
+    from ..stability import stability_warnings
+
     found: list[str] = []
     for name, stats in rows:
         try:

@@ -86,8 +86,9 @@ def error_types(stats: dict[str, Any]) -> str:
     return ", ".join(f"{name} ({count})" for name, count in items)
 
 
-def _recommend(operations: dict[str, dict[str, Any]]) -> list[Recommendation]:
-    advice: list[Recommendation] = []
+def slowest_operations(operations: dict[str, dict[str, Any]]) -> list[str]:
+    """The operations reports call slow: the :data:`SLOWEST_COUNT` highest means
+    at or above :data:`SLOW_MEAN_MS`, slowest first."""
     slow = sorted(
         (
             n
@@ -96,7 +97,12 @@ def _recommend(operations: dict[str, dict[str, Any]]) -> list[Recommendation]:
         ),
         key=lambda n: -operations[n]["avg_duration_ms"],
     )
-    for name in slow[:SLOWEST_COUNT]:
+    return slow[:SLOWEST_COUNT]
+
+
+def _recommend(operations: dict[str, dict[str, Any]]) -> list[Recommendation]:
+    advice: list[Recommendation] = []
+    for name in slowest_operations(operations):
         advice.append(
             Recommendation(
                 "slow",
