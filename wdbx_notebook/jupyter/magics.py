@@ -721,13 +721,9 @@ class WdbxMagics(Magics):
         show_comparison(names, self.profiler)
 
     def _compare_baseline(self, path: str, names: list[str] | None) -> None:
-        try:
-            from ..compare import compare, comparison_markdown
-            from ..persistence import load_session
-        except ImportError as err:
-            raise UsageError(
-                f"--baseline needs wdbx_notebook's persistence and compare modules: {err}"
-            ) from None
+        from ..compare import compare, comparison_markdown
+        from ..persistence import load_session
+
         try:
             baseline = load_session(path)
         except FileNotFoundError:
