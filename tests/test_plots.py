@@ -20,7 +20,7 @@ from wdbx_notebook import (
     plot_distribution,
     plot_timeline,
 )
-from wdbx_notebook.plots import METRICS, metric_value, shorten
+from wdbx_notebook.plots import MAX_BINS, METRICS, metric_value, shorten
 
 MS = 1_000_000
 
@@ -121,8 +121,11 @@ def test_bad_arguments_say_what_would_be_right(filled: PerformanceProfiler) -> N
         plot_comparison(profiler=filled, top=0)
     with pytest.raises(TypeError, match="operations must be"):
         plot_comparison(5, filled)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="get_statistics"):
+    with pytest.raises(TypeError, match="a PerformanceProfiler, a Snapshot"):
         plot_comparison(profiler=object())  # type: ignore[arg-type]
+    for bins in (0, MAX_BINS + 1, 10**7, 2.5, True):
+        with pytest.raises(ValueError, match=f"bins must be an int from 1 to {MAX_BINS:,}"):
+            plot_distribution(profiler=filled, kind="histogram", bins=bins)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="'box', 'violin', 'histogram'"):
         plot_distribution(profiler=filled, kind="pie")
     with pytest.raises(ValueError, match="window"):
@@ -243,8 +246,9 @@ def test_timeline_plots_each_call_and_its_moving_average(filled: PerformanceProf
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Time since first call (s)"
     assert ax.get_ylabel() == "Duration per call (ms)"
+    snap = filled.snapshot()
     starts = {
-        name: [r[0] for r in filled.history_records(name) if r[5] is None]
+        name: list(snap.calls(name).start_ns[snap.calls(name).success])
         for name in ("parse", "load")
     }
     t0 = min(min(s) for s in starts.values())
@@ -268,7 +272,7 @@ def test_timeline_leaves_out_failed_calls(filled: PerformanceProfiler) -> None:
 
 
 def test_timeline_overlays_process_memory(filled: PerformanceProfiler) -> None:
-    first = min(r[0] for r in filled.history_records("load")) + filled.wall_offset_ns
+    first = int(filled.snapshot().calls("load").start_ns.min())
     seconds = first / 1e9 + np.array([0.0, 0.01, 0.02])
     rss = np.array([100, 110, 130]) * 2**20
     for index in (
@@ -288,25 +292,21 @@ def test_timeline_overlays_process_memory(filled: PerformanceProfiler) -> None:
         assert "process RSS (MiB)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
 
 
-class StatisticsOnly:
-    """A saved-session-like source: statistics, no per-call history."""
+def test_a_saved_session_draws_the_same_data(filled: PerformanceProfiler, tmp_path: Any) -> None:
+    """Every plot reads a Snapshot: a loaded session gives the live profiler's figures."""
+    from wdbx_notebook import load_session
 
-    def __init__(self, profiler: PerformanceProfiler) -> None:
-        self._stats = profiler.get_all_statistics()
-
-    def get_all_operations(self) -> list[str]:
-        return list(self._stats)
-
-    def get_statistics(self, name: str) -> dict[str, Any]:
-        return self._stats[name]
-
-
-def test_sources_without_history(filled: PerformanceProfiler) -> None:
-    source = StatisticsOnly(filled)
-    ax = plot_comparison(profiler=source).axes[0]  # type: ignore[arg-type]
-    assert sorted(tick_labels(ax)) == sorted(DURATIONS)
-    for fig in (plot_distribution(profiler=source), plot_timeline(profiler=source)):  # type: ignore[arg-type]
-        assert "no per-call history" in fig.axes[0].texts[0].get_text()
+    saved = load_session(filled.save(tmp_path / "session.json"))
+    for plot in (plot_comparison, plot_distribution, plot_timeline):
+        live, loaded = plot(profiler=filled).axes[0], plot(profiler=saved).axes[0]
+        assert tick_labels(live) == tick_labels(loaded)
+        assert [p.get_width() for p in live.patches] == [p.get_width() for p in loaded.patches]
+        assert [list(c.get_offsets()[:, 1]) for c in live.collections if c.get_offsets().size] == [
+            list(c.get_offsets()[:, 1]) for c in loaded.collections if c.get_offsets().size
+        ]
+        assert [list(line.get_xdata()) for line in live.lines] == [
+            list(line.get_xdata()) for line in loaded.lines
+        ]
 
 
 def test_plots_stay_out_of_pyplot(filled: PerformanceProfiler) -> None:
@@ -350,10 +350,71 @@ def test_timeline_with_the_real_system_sampler() -> None:
     assert len(system) == 3
     fig = plot_timeline(profiler=profiler, system=system)
     _main, twin = fig.axes
-    starts = [r[0] + profiler.wall_offset_ns for r in profiler.history_records("work")]
-    ends = [r[1] + profiler.wall_offset_ns for r in profiler.history_records("work")]
+    calls = profiler.snapshot().calls("work")
+    starts, ends = list(calls.start_ns), list(calls.end_ns)
     xs = twin.lines[0].get_xdata()
     for x, start, end in zip(xs, starts, ends, strict=True):
         # each sample falls inside its call (seconds from the first call's start)
         assert (start - starts[0]) / 1e9 - 1e-3 <= x <= (end - starts[0]) / 1e9 + 1e-3
     assert list(twin.lines[0].get_ydata()) == pytest.approx(list(system["rss_bytes"] / 2**20))
+
+
+def test_legends_keep_names_that_start_with_an_underscore(
+    profiler: PerformanceProfiler, timed_op: Any
+) -> None:
+    # matplotlib drops legend labels starting with "_": every operation must be listed
+    timed_op("_private", [MS, 2 * MS, 3 * MS])
+    timed_op("public", [4 * MS, 5 * MS])
+    timed_op("_single", [6 * MS])
+    for fig in (
+        plot_distribution(profiler=profiler, kind="histogram"),
+        plot_timeline(profiler=profiler),
+    ):
+        legend = [t.get_text().strip("\u2009") for t in fig.axes[0].get_legend().get_texts()]
+        assert {"_private", "public", "_single"} <= {label.split(" (")[0] for label in legend}
+        assert len(legend) == 3
+
+
+def test_timeline_labels_say_what_the_line_averages(
+    profiler: PerformanceProfiler, timed_op: Any
+) -> None:
+    timed_op("once", [MS])
+    timed_op("few", [MS, 2 * MS, 3 * MS])
+    timed_op("many", [MS] * 40)
+    ax = plot_timeline(profiler=profiler).axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "once (1 call)" in legend  # not "(avg of 1)"
+    assert "few" in legend  # a window of one call is the calls themselves
+    assert "many (avg of 4)" in legend
+    assert not any("avg of 1)" in label for label in legend)
+    ax = plot_timeline(profiler=profiler, window=2).axes[0]
+    assert "few (avg of 2)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_bars_on_a_log_scale(profiler: PerformanceProfiler, timed_op: Any) -> None:
+    # durations spanning 1000x: on a linear axis the fast bars are invisible
+    timed_op("slow", [1000 * MS, 1200 * MS])
+    timed_op("fast", [MS, MS])
+    timed_op("mid", [30 * MS, 50 * MS])
+    ax = plot_comparison(profiler=profiler, log_scale=True).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "Mean duration (ms), log scale"
+    assert tick_labels(ax) == ["slow", "mid", "fast"]
+    assert [p.get_width() for p in ax.patches] == pytest.approx([1100.0, 40.0, 1.0])
+    low, high = ax.get_xlim()
+    assert 0 < low < 1.0 and high > 1100.0  # every bar shows its end
+    # whiskers stay on the axis: the lower one stops short of zero
+    (container,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    for segment in container.lines[2][0].get_segments():
+        assert min(point[0] for point in segment) > 0
+    assert ax.get_xscale() == "log" and renders(ax.figure).startswith(b"\x89PNG")
+    linear = plot_comparison(profiler=profiler).axes[0]
+    assert linear.get_xscale() == "linear" and linear.get_xlim()[0] == 0
+
+
+def test_left_out_operations_are_named_in_the_title(
+    profiler: PerformanceProfiler, timed_op: Any
+) -> None:
+    for i in range(5):
+        timed_op(f"op{i}", [(i + 1) * MS])
+    title = plot_comparison(profiler=profiler, top=2).axes[0].get_title()
+    assert title.endswith("2 of 5 operations shown (the worst); pass top=None for all")

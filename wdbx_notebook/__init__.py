@@ -20,7 +20,7 @@ from .compare import compare, comparison_markdown
 from .diagnostics import SystemDiagnostics, system_diagnostics
 from .frames import history_dataframe, statistics_dataframe
 from .persistence import Snapshot, load_session, merge_sessions
-from .plots import plot_comparison, plot_distribution, plot_timeline
+from .plots import plot_comparison, plot_distribution, plot_timeline, plot_trend
 from .profiler import (
     PerformanceProfiler,
     ProfileBlock,
@@ -28,7 +28,6 @@ from .profiler import (
     get_performance_profiler,
 )
 from .report import PerformanceReport, generate_performance_report
-from .trends import plot_trend
 
 __version__ = "0.1.0"
 

@@ -1,8 +1,9 @@
-"""Trends within a session: rolling statistics, a trend plot, and step-up detection.
+"""Trends within a session: rolling statistics and step-up detection (no drawing).
 
 * :func:`rolling_statistics` (and ``history_dataframe(..., rolling=WINDOW)``)
   give a rolling mean and rolling p95 over each operation's successful calls.
-* :func:`plot_trend` draws them with the calls and marks a detected step.
+* :func:`wdbx_notebook.plots.plot_trend` draws them with the calls and marks a
+  detected step.
 * :func:`detect_step_up` finds a sustained step up in an operation's
   durations (say, a cache that stopped hitting half-way through a session)
   and says at which call and time it began; reports list it among their
@@ -45,7 +46,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
-    from matplotlib.figure import Figure
 
     from .report.base import Recommendation
 
@@ -384,90 +384,3 @@ def step_recommendations(source: Any, names: Any) -> list[Recommendation]:
         if step is not None:
             advice.append(Recommendation("step", "Find what slowed down", name, step.describe()))
     return advice
-
-
-# -- the plot ---------------------------------------------------------------------------
-def plot_trend(
-    name: str,
-    window: int | None = None,
-    profiler: Any = None,
-    *,
-    detect: bool = True,
-) -> Figure:
-    """Durations of ``name``'s recent calls with their rolling mean and rolling p95.
-
-    Dots are successful calls in order; lines the rolling mean and rolling
-    p95 over ``window`` calls (default: a twentieth of the calls, between 5
-    and 200). A detected step up (see :func:`detect_step_up`) is marked
-    where it began.
-
-    Args:
-        name: the operation.
-        window: calls per rolling window.
-        profiler: a live profiler or a saved session (the shared profiler
-            when omitted).
-        detect: mark a step up when one is found.
-
-    Returns:
-        A matplotlib ``Figure`` (not shown or kept by pyplot: display it, or
-        ``fig.savefig(path)``).
-
-    >>> from wdbx_notebook import PerformanceProfiler
-    >>> profiler = PerformanceProfiler()
-    >>> for _ in range(30):
-    ...     with profiler.profile_block("load"):
-    ...         pass
-    >>> plot_trend("load", profiler=profiler).axes[0].get_ylabel()
-    'Duration (ms)'
-    """
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    from .report.text import printable
-
-    if profiler is None:
-        from .profiler import get_performance_profiler
-
-        profiler = get_performance_profiler()
-    if window is not None:
-        window = _check_window(window)
-    _, durations_ns, earlier = successful_calls(profiler, name)
-    fig = Figure(figsize=(9.0, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    label = printable(name, 60)
-    if not len(durations_ns):
-        ax.text(
-            0.5,
-            0.5,
-            f"No successful calls of {label} kept.",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-        )
-        ax.set_axis_off()
-        return fig
-    durations = durations_ns / 1e6
-    n = len(durations)
-    size = window or max(5, min(200, n // 20))
-    size = min(size, n)
-    calls = np.arange(earlier + 1, earlier + n + 1)
-    mean, p95 = rolling_statistics(durations, size)
-    ax.scatter(calls, durations, s=6, alpha=0.3, color="0.4", linewidths=0, label="calls")
-    ax.plot(calls, mean, linewidth=1.8, color="tab:blue", label=f"rolling mean ({size} calls)")
-    ax.plot(calls, p95, linewidth=1.4, color="tab:orange", label=f"rolling p95 ({size} calls)")
-    if detect:
-        step = detect_step_up(profiler, name)
-        if step is not None:
-            ax.axvline(
-                step.call_number,
-                color="tab:red",
-                linestyle="--",
-                linewidth=1.2,
-                label=f"step up {step.ratio:.2f}x at call #{step.call_number:,}",
-            )
-    ax.set_xlabel("Call (successful calls, in order)")
-    ax.set_ylabel("Duration (ms)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.set_title(f"Trend of {label}", fontsize=10)
-    return fig
