@@ -12,12 +12,17 @@ from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 from wdbx_notebook import get_performance_profiler
+from wdbx_notebook.jupyter import cell as cell_module
 from wdbx_notebook.jupyter import magics as magics_module
 
+DURATION = r"[\d.]+ (?:µs|ms|s)"
+MEMORY = r"(?:[+-][\d.]+ (?:B|KiB|MiB|GiB)|n/a)"
 SUMMARY = re.compile(
-    r"^wdbx_profile (?P<name>\S+): (?P<this>.+) \| (?P<calls>\d+) calls?"
-    r"(?: \((?P<failed>\d+) failed\))?"
-    r"(?:, mean (?P<mean>[\d.]+ (?:us|ms|s)), p95 (?P<p95>[\d.]+ (?:us|ms|s)))?$",
+    rf"^wdbx_profile (?P<name>\S+): (?:(?P<one>{DURATION}), memory (?P<memory>{MEMORY})"
+    rf"|(?P<runs>\d+) runs?, mean (?P<mean>{DURATION})"
+    rf"(?: \(min (?P<min>{DURATION}), max (?P<max>{DURATION})\))?, memory {MEMORY} in all"
+    rf"|failed after (?P<failed>{DURATION}) \((?P<error>\w+)\)(?P<rest>.*)"
+    rf"|interrupted after (?P<done>\d+) of (?P<total>\d+) runs?(?P<after>.*))$",
     re.M,
 )
 
@@ -79,17 +84,19 @@ def test_cell_runs_in_user_namespace_and_displays_last_expression(ip: Any) -> No
     assert stats("answer")["success_count"] == 1
 
 
-def test_summary_line_names_the_run_and_the_running_statistics(ip: Any) -> None:
-    run(ip, "%%wdbx_profile build\ndata = list(range(1000))")
+def test_summary_line_shows_the_cells_runs_as_the_profiler_recorded_them(ip: Any) -> None:
     ran = run(ip, "%%wdbx_profile build\ndata = list(range(1000))")
     match = SUMMARY.search(ran.stdout)
-    assert match, ran.stdout
-    assert match["name"] == "build"
-    assert match["calls"] == "2"
-    assert re.fullmatch(r"[\d.]+ (us|ms|s), memory ([+-][\d.]+ (B|KiB|MiB|GiB)|n/a)", match["this"])
+    assert match and match["name"] == "build" and match["one"], ran.stdout
     s = stats("build")
-    assert match["mean"] == magics_module.format_duration_ms(s["avg_duration_ms"])
-    assert match["p95"] == magics_module.format_duration_ms(s["p95_duration_ms"])
+    assert s["call_count"] == 1
+    assert match["one"] == magics_module.format_duration_ms(s["avg_duration_ms"])
+    assert match["memory"] == magics_module.format_bytes(s["avg_memory_delta"])
+    # A second cell: its own runs, whatever was recorded before.
+    ran = run(ip, "%%wdbx_profile build -n 3\ndata = list(range(1000))")
+    match = SUMMARY.search(ran.stdout)
+    assert match and match["runs"] == "3", ran.stdout
+    assert stats("build")["call_count"] == 4
 
 
 def test_error_cell_is_recorded_as_failed_and_shows_the_normal_traceback(ip: Any) -> None:
@@ -104,14 +111,20 @@ def test_error_cell_is_recorded_as_failed_and_shows_the_normal_traceback(ip: Any
     s = stats("risky")
     assert (s["call_count"], s["error_count"], s["errors_by_type"]) == (1, 1, {"ValueError": 1})
     match = SUMMARY.search(ran.stdout)
-    assert match and match["failed"] == "1"
-    assert "failed after" in match["this"] and "(ValueError)" in match["this"]
-    # The same cell without the magic, for comparison: the same traceback text.
-    plain = run(ip, "before = 1\nexplode()\nafter = 2")
-    strip = re.compile(r"Cell In\[\d+\]")
-    assert strip.sub("", plain.stdout) == strip.sub(
-        "", ran.stdout[: ran.stdout.index("wdbx_profile risky")]
+    assert match and match["error"] == "ValueError" and match["rest"] == "", ran.stdout
+    assert match["failed"] == magics_module.format_duration_ms(
+        get_performance_profiler().snapshot().calls("risky").duration_ns[0] / 1e6
     )
+    # The same cell without the magic: the same traceback text, cell numbers included
+    # (each traceback names its own cell, the wrapped one the number the magic ran in).
+    wrapped_count = ran.result.execution_count
+    plain = run(ip, "before = 1\nexplode()\nafter = 2")
+    assert plain.stdout.replace(f"Cell In[{plain.result.execution_count}]", "Cell In[X]") == (
+        ran.stdout[: ran.stdout.index("wdbx_profile risky")].replace(
+            f"Cell In[{wrapped_count}]", "Cell In[X]"
+        )
+    )
+    assert f"Cell In[{wrapped_count}], line 2" in ran.stdout
 
 
 def test_repeat_runs_the_cell_n_times_and_displays_once(ip: Any) -> None:
@@ -122,7 +135,7 @@ def test_repeat_runs_the_cell_n_times_and_displays_once(ip: Any) -> None:
     assert len(re.findall(r"Out\[\d+\]:", ran.stdout)) == 1
     assert re.search(r"Out\[\d+\]: 4", ran.stdout)
     match = SUMMARY.search(ran.stdout)
-    assert match and match["calls"] == "4" and match["this"].startswith("4 runs, mean ")
+    assert match and match["runs"] == "4", ran.stdout
 
 
 def test_repeat_stops_at_the_first_failure(ip: Any) -> None:
@@ -134,11 +147,13 @@ def test_repeat_stops_at_the_first_failure(ip: Any) -> None:
     s = stats("third_fails")
     assert (s["call_count"], s["success_count"], s["error_count"]) == (3, 2, 1)
     assert not ran.result.success
-    assert "on run 3 of 5" in ran.stdout
+    match = SUMMARY.search(ran.stdout)
+    assert match and match["error"] == "KeyError", ran.stdout
+    assert match["rest"].startswith(" on run 3 of 5; before it 2 runs, mean "), ran.stdout
 
 
 def test_progress_shows_as_text_outside_a_kernel(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(magics_module, "PROGRESS_AFTER_S", 0.0)
+    monkeypatch.setattr(cell_module, "PROGRESS_AFTER_S", 0.0)
     ran = run(ip, "%%wdbx_profile looped -n 3\nsum(range(100))")
     assert "[##############################] 3/3" in ran.stderr
     quiet = run(ip, "%%wdbx_profile looped -n 3 -q\nsum(range(100))")
@@ -402,7 +417,7 @@ def test_unload_removes_magics_hooks_and_transformer(shell: Any) -> None:
 
 
 def test_formatting_helpers() -> None:
-    assert magics_module.format_duration_ms(0.5) == "500 us"
+    assert magics_module.format_duration_ms(0.5) == "500 µs"
     assert magics_module.format_duration_ms(12.345) == "12.3 ms"
     assert magics_module.format_duration_ms(2410) == "2.41 s"
     assert magics_module.format_bytes(1536) == "+1.50 KiB"

@@ -1,4 +1,4 @@
-"""IPython magics: argument parsing and display only; the profiler does the work.
+"""IPython magics: argument parsing and display; :mod:`.cell` runs the cells.
 
 ``%load_ext wdbx_notebook`` registers :class:`WdbxMagics`:
 
@@ -7,28 +7,19 @@
 * ``%wdbx_stats``, ``%wdbx_report``, ``%wdbx_autoprofile``, ``%wdbx_reset`` and
   ``%wdbx_compare``.
 
-How a profiled cell runs: the cell goes through ``shell.run_cell`` (so its
-variables land in the user namespace, its last expression is displayed and a
-failure shows IPython's own traceback) inside the shared profiler's
-``profile_block``. When the cell failed, the outer cell's result is marked as
-failed too, so a notebook's "Run All" stops there exactly as without the magic.
-
-Top-level ``await``: IPython turns ``%%magic`` cells into a plain call, which
-cannot await, and a second event loop cannot run inside the kernel's. So an
-input transformer rewrites a ``%%wdbx_profile`` cell whose body awaits into
-``await <this magic's async twin>(...)``: the whole cell is then a top-level
-await cell that IPython (terminal or kernel) runs on its own loop, and the
-timing covers the whole await.
+How a profiled cell runs (compiled once, only the body timed, the cell behaving
+exactly as without the magic) is :mod:`wdbx_notebook.jupyter.cell`'s business;
+this module parses the magic's line and prints the one-line summary, which is
+computed from the cell's own runs in pure Python: constant time per cell, and
+no statistics engine (nor numpy) on the way.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
@@ -36,32 +27,35 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from ..profiler import PerformanceProfiler, UnknownOperationError, get_performance_profiler
-from ..report.text import printable
-from .display import StatisticsTable, markdown_bundle
+from .cell import AsyncCellTransform, AutoProfiler, CellRunner, Outcome, printable
 
-__all__ = ["WdbxMagics"]
+if TYPE_CHECKING:
+    from .display import StatisticsTable
 
-#: Runs taking longer than this in all (seconds) get a progress bar under ``-n``.
-PROGRESS_AFTER_S = 1.0
-
-_CELL_MAGIC = "%%wdbx_profile"
-_LINE_MAGIC = "%wdbx_profile"
-_AUTOPROFILE_NAME_WIDTH = 40
+__all__ = ["WdbxMagics", "format_bytes", "format_duration_ms", "summary_line"]
 
 
 def format_duration_ms(value: float | None) -> str:
-    """``"812 us"``, ``"12.3 ms"``, ``"2.41 s"``: three significant digits, readable units."""
+    """``"812 µs"``, ``"12.3 ms"``, ``"2.41 s"``: three significant digits, readable units.
+
+    >>> format_duration_ms(0.5), format_duration_ms(12.345), format_duration_ms(None)
+    ('500 µs', '12.3 ms', 'n/a')
+    """
     if value is None:
         return "n/a"
     if value < 1:
-        return f"{value * 1000:.3g} us"
+        return f"{value * 1000:.3g} µs"
     if value < 1000:
         return f"{value:.3g} ms"
     return f"{value / 1000:.3g} s"
 
 
 def format_bytes(value: float | None, signed: bool = True) -> str:
-    """``"+1.20 MiB"``, ``"-4.0 KiB"``, ``"+512 B"``; ``"n/a"`` when not measured."""
+    """``"+1.20 MiB"``, ``"-4.00 KiB"``, ``"+512 B"``; ``"n/a"`` when not measured.
+
+    >>> format_bytes(1536), format_bytes(None)
+    ('+1.50 KiB', 'n/a')
+    """
     if value is None:
         return "n/a"
     sign = ("+" if value >= 0 else "-") if signed else ("-" if value < 0 else "")
@@ -72,169 +66,53 @@ def format_bytes(value: float | None, signed: bool = True) -> str:
     return f"{sign}{size:.0f} B"
 
 
+def summary_line(outcome: Outcome) -> str:
+    """The line printed after a ``%%wdbx_profile`` cell, from its own runs only.
+
+    >>> from wdbx_notebook.jupyter.cell import Outcome
+    >>> summary_line(Outcome("load", 1, 1, [12.5], [2048]))
+    'wdbx_profile load: 12.5 ms, memory +2.00 KiB'
+    >>> summary_line(Outcome("sort", 3, 3, [1.0, 2.0, 3.0], [0, 0, None]))
+    'wdbx_profile sort: 3 runs, mean 2 ms (min 1 ms, max 3 ms), memory +0 B in all'
+    """
+    durations = outcome.durations_ms
+    label = f"wdbx_profile {printable(outcome.name)}"
+    runs = ""
+    if durations and (len(durations) > 1 or outcome.total > 1):
+        count = len(durations)
+        runs = (
+            f"{count} run{'s' if count != 1 else ''}, "
+            f"mean {format_duration_ms(sum(durations) / count)}"
+        )
+        if count > 1:
+            runs += (
+                f" (min {format_duration_ms(min(durations))}, "
+                f"max {format_duration_ms(max(durations))})"
+            )
+        known = [m for m in outcome.memory if m is not None]
+        runs += f", memory {format_bytes(sum(known)) if known else 'n/a'} in all"
+    if outcome.interrupted:
+        done = f"interrupted after {outcome.runs} of {outcome.total} run"
+        done += "s" if outcome.total != 1 else ""
+        return f"{label}: {done}" + (f"; {runs}" if runs else " (nothing recorded)")
+    if outcome.error is not None:
+        failed = f"failed after {format_duration_ms(outcome.failed_duration_ms)}"
+        failed += f" ({type(outcome.error).__name__})"
+        if outcome.total > 1:
+            failed += f" on run {outcome.runs + (1 if outcome.runs < outcome.total else 0)}"
+            failed += f" of {outcome.total}"
+        return f"{label}: {failed}" + (f"; before it {runs}" if runs else "")
+    if len(durations) == 1 and outcome.total == 1:
+        return (
+            f"{label}: {format_duration_ms(durations[0])}, memory {format_bytes(outcome.memory[0])}"
+        )
+    return f"{label}: {runs}"
+
+
 def _unquote(token: str) -> str:
     if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
         return token[1:-1]
     return token
-
-
-def _in_kernel(shell: Any) -> bool:
-    """Whether a Jupyter kernel (with a front end that may render widgets) runs this shell."""
-    return getattr(shell, "kernel", None) is not None
-
-
-class _Progress:
-    """A progress bar for ``-n``: an ipywidgets bar in a kernel, a text line elsewhere."""
-
-    def __init__(self, shell: Any, name: str, total: int) -> None:
-        self.total = total
-        self.name = name
-        self.widget: Any = None
-        if _in_kernel(shell):
-            try:
-                import ipywidgets
-
-                self.widget = ipywidgets.IntProgress(
-                    value=0, min=0, max=total, description=printable(name, 20), bar_style="info"
-                )
-                display(self.widget)
-            except ImportError:
-                self.widget = None
-
-    def update(self, done: int) -> None:
-        if self.widget is not None:
-            self.widget.value = done
-            if done >= self.total:
-                self.widget.bar_style = "success"
-            return
-        width = 30
-        filled = width * done // max(self.total, 1)
-        bar = "#" * filled + "." * (width - filled)
-        sys.stderr.write(f"\r{printable(self.name, 30)} [{bar}] {done}/{self.total}")
-        if done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    def fail(self, done: int) -> None:
-        if self.widget is not None:
-            self.widget.bar_style = "danger"
-        else:
-            sys.stderr.write(f"\n{printable(self.name)}: stopped at run {done} of {self.total}\n")
-            sys.stderr.flush()
-
-
-class _AutoProfiler:
-    """Records every top-level cell as its own operation (``%wdbx_autoprofile on``).
-
-    Cells run by ``%%wdbx_profile``/``%wdbx_profile`` are left out: they are
-    recorded under their own name already, and counting them twice would
-    double their time in the totals. Cells nested in other cells (a magic
-    running code) are part of the outer cell. The cost per cell is one
-    ``profile_block``: two clock reads and two memory reads.
-    """
-
-    def __init__(self, shell: Any, profiler: Callable[[], PerformanceProfiler]) -> None:
-        self.shell = shell
-        self.profiler = profiler
-        # One entry per running cell (None: not recorded), so nested cells pair up.
-        self.stack: list[Any] = []
-
-    def _cell_name(self, info: Any) -> str:
-        count = self.shell.execution_count
-        if getattr(info, "store_history", False):
-            count -= 1  # IPython counts a stored cell before announcing it
-        raw = getattr(info, "raw_cell", "") or ""
-        first = next((line.strip() for line in raw.splitlines() if line.strip()), "")
-        if len(first) > _AUTOPROFILE_NAME_WIDTH:
-            first = first[: _AUTOPROFILE_NAME_WIDTH - 1] + "…"
-        return f"cell {count}: {first}"
-
-    def pre_run_cell(self, info: Any) -> None:
-        block = None
-        try:
-            raw = (getattr(info, "raw_cell", "") or "").lstrip()
-            if not self.stack and raw and not raw.startswith(("%%wdbx_profile", "%wdbx_profile ")):
-                block = self.profiler().profile_block(self._cell_name(info))
-                block.__enter__()
-        except Exception:  # never break the user's cell for the sake of a statistic
-            block = None
-        self.stack.append(block)
-
-    def post_run_cell(self, result: Any) -> None:
-        if not self.stack:
-            return
-        block = self.stack.pop()
-        if block is None or result is None:
-            return
-        if result.error_before_exec is not None:
-            return  # the cell never ran (syntax error): there is no call to record
-        error = result.error_in_exec
-        try:
-            if error is None:
-                block.__exit__(None, None, None)
-            else:
-                block.__exit__(type(error), error, error.__traceback__)
-        except Exception:
-            pass
-
-    def register(self) -> None:
-        self.shell.events.register("pre_run_cell", self.pre_run_cell)
-        self.shell.events.register("post_run_cell", self.post_run_cell)
-
-    def unregister(self) -> None:
-        for event, callback in (
-            ("pre_run_cell", self.pre_run_cell),
-            ("post_run_cell", self.post_run_cell),
-        ):
-            with contextlib.suppress(ValueError):  # already unregistered
-                self.shell.events.unregister(event, callback)
-
-
-class _Runs:
-    """The runs of one ``%%wdbx_profile`` call: their figures, progress and summary.
-
-    Shared by the plain and the awaiting form of the magic, which differ only
-    in how they run the cell.
-    """
-
-    def __init__(self, magics: WdbxMagics, args: argparse.Namespace) -> None:
-        self.magics = magics
-        self.args = args
-        self.outer = getattr(magics._ip.displayhook, "exec_result", None)
-        self.durations: list[float] = []
-        self.memory: list[int | None] = []
-        self.progress: _Progress | None = None
-        self.error: BaseException | None = None
-
-    def after(self, run: int, block: Any, result: Any) -> bool:
-        """Stop timing run number ``run`` and note its figures; True when the runs must stop."""
-        args = self.args
-        self.error = self.magics._finish_run(block, result, self.outer)
-        if (
-            block.duration_ms is not None
-            and result is not None
-            and result.error_before_exec is None
-        ):
-            self.durations.append(block.duration_ms)
-            self.memory.append(block.memory_delta)
-        if (
-            self.progress is None
-            and not args.quiet
-            and self.magics._needs_progress(run, args.n, sum(self.durations))
-        ):
-            self.progress = _Progress(self.magics._ip, args.name, args.n)
-        if self.error is not None:
-            if self.progress is not None:
-                self.progress.fail(run)
-            return True
-        if self.progress is not None:
-            self.progress.update(run)
-        return False
-
-    def finish(self) -> None:
-        """Print the one-line summary (unless ``-q``)."""
-        if not self.args.quiet and (self.durations or self.error is not None):
-            print(self.magics._summary(self.args, self.durations, self.memory, self.error))
 
 
 @magics_class
@@ -251,8 +129,11 @@ class WdbxMagics(Magics):
     def __init__(self, shell: Any = None, profiler: PerformanceProfiler | None = None) -> None:
         super().__init__(shell)
         self._profiler = profiler
-        self._autoprofiler: _AutoProfiler | None = None
-        self._transformer_installed = False
+        self._autoprofiler: AutoProfiler | None = None
+        target = f"get_ipython().magics_manager.registry[{type(self).__name__!r}]"
+        self._async_transform = AsyncCellTransform(
+            shell, lambda line: self._parse_profile(line, None)[1], target
+        )
 
     @property
     def _ip(self) -> Any:
@@ -268,9 +149,8 @@ class WdbxMagics(Magics):
     def install(self) -> None:
         """Add the input transformer that lets ``%%wdbx_profile`` cells await."""
         transforms = getattr(self._ip, "input_transformers_cleanup", None)
-        if transforms is not None and self._async_cell_transform not in transforms:
-            transforms.append(self._async_cell_transform)
-            self._transformer_installed = True
+        if transforms is not None and self._async_transform not in transforms:
+            transforms.append(self._async_transform)
 
     def close(self) -> None:
         """Undo :meth:`install` and stop autoprofiling (called on unload)."""
@@ -279,45 +159,8 @@ class WdbxMagics(Magics):
             self._autoprofiler = None
         transforms = getattr(self._ip, "input_transformers_cleanup", None)
         if transforms is not None:
-            while self._async_cell_transform in transforms:
-                transforms.remove(self._async_cell_transform)
-        self._transformer_installed = False
-
-    def _needs_async(self, body: str) -> bool:
-        try:
-            transformed = self._ip.transform_cell(body)
-            return bool(
-                self._ip.should_run_async(
-                    body, transformed_cell=transformed, preprocessing_exc_tuple=None
-                )
-            )
-        except Exception:
-            # A cell IPython cannot transform runs the ordinary way, which reports the error.
-            return False
-
-    def _async_cell_transform(self, lines: list[str]) -> list[str]:
-        if not lines or not lines[0].startswith((_CELL_MAGIC, _LINE_MAGIC)):
-            return lines
-        cell_form = lines[0].startswith(_CELL_MAGIC)
-        line = lines[0][len(_CELL_MAGIC if cell_form else _LINE_MAGIC) :]
-        if line.strip().endswith("?") or not line or not line[0].isspace():
-            return lines  # help (%%wdbx_profile?) or another magic's name
-        body: str | None
-        if cell_form:
-            body = "".join(lines[1:])
-            code = body
-        else:
-            if any(rest.strip() for rest in lines[1:]):
-                return lines  # a line magic among other code: awaiting is the cell's business
-            body = None
-            try:
-                code = self._parse_profile(line, None)[1]
-            except UsageError:
-                return lines  # reported when the magic runs
-        if not code.strip() or not self._needs_async(code):
-            return lines
-        target = f"get_ipython().magics_manager.registry[{type(self).__name__!r}]"
-        return [f"await {target}._wdbx_profile_async({line.strip()!r}, {body!r})\n"]
+            while self._async_transform in transforms:
+                transforms.remove(self._async_transform)
 
     # -- %%wdbx_profile ----------------------------------------------------------
     def _parse_profile(self, line: str, cell: str | None) -> tuple[argparse.Namespace, str]:
@@ -367,82 +210,35 @@ class WdbxMagics(Magics):
                 return rest
         return " ".join(statement)
 
-    def _begin(self, args: argparse.Namespace) -> Any:
+    def _runner(self, line: str, cell: str | None) -> tuple[CellRunner, str]:
+        args, code = self._parse_profile(line, cell)
         track_memory: Any = None
         if args.no_memory:
             track_memory = False
         elif args.tracemalloc:
             track_memory = "tracemalloc"
-        profiler = self.profiler
+        profiler, name = self.profiler, args.name
         try:
-            profiler.profile_block(
-                args.name, track_memory=track_memory
-            )  # a bad name fails before any run
+            profiler.profile_block(name, track_memory=track_memory)  # a bad name fails here
         except (TypeError, ValueError) as err:
             raise UsageError(str(err)) from None
-        return lambda: profiler.profile_block(args.name, track_memory=track_memory)
 
-    def _finish_run(self, block: Any, result: Any, outer: Any) -> BaseException | None:
-        """Stop timing one run; return its error (None when it succeeded)."""
-        if self._ip.displayhook is not None:
-            # The nested run cleared it; later output of the outer cell belongs to the outer result.
-            self._ip.displayhook.exec_result = outer
-        if result is None:
-            return None
-        if result.error_before_exec is not None:
-            error = result.error_before_exec  # never ran: nothing to record
-        else:
-            error = result.error_in_exec
-            if error is None:
-                block.__exit__(None, None, None)
-            else:
-                block.__exit__(type(error), error, error.__traceback__)
-        if error is not None and outer is not None and outer.error_in_exec is None:
-            # Marks the whole cell as failed (kernel reply status "error"), as without the magic.
-            outer.error_in_exec = error
-        return error
+        def new_block() -> Any:
+            return profiler.profile_block(name, track_memory=track_memory)
 
-    def _summary(
-        self, args: argparse.Namespace, durations: list[float], memory: list[int | None], error: Any
-    ) -> str:
-        name = args.name
-        try:
-            stats = self.profiler.get_statistics(name)
-        except KeyError:
-            stats = None
-        label = f"wdbx_profile {printable(name)!s}"
-        if error is not None:
-            last = format_duration_ms(durations[-1] if durations else None)
-            this = f"failed after {last} ({type(error).__name__})"
-            if len(durations) > 1:
-                this += f" on run {len(durations)} of {args.n}"
-        elif len(durations) == 1:
-            this = f"{format_duration_ms(durations[0])}, memory {format_bytes(memory[0])}"
-        else:
-            known = [m for m in memory if m is not None]
-            total_memory = format_bytes(sum(known)) if known else "n/a"
-            mean = format_duration_ms(sum(durations) / len(durations))
-            this = (
-                f"{len(durations)} runs, mean {mean} (min {format_duration_ms(min(durations))}), "
-                f"memory {total_memory} in all"
-            )
-        if stats is None or not stats["call_count"]:
-            return f"{label}: {this}"
-        overall = f"{stats['call_count']} call{'s' if stats['call_count'] != 1 else ''}"
-        if stats["error_count"]:
-            overall += f" ({stats['error_count']} failed)"
-        if stats["success_count"]:
-            overall += (
-                f", mean {format_duration_ms(stats['avg_duration_ms'])}, "
-                f"p95 {format_duration_ms(stats['p95_duration_ms'])}"
-            )
-        return f"{label}: {this} | {overall}"
+        runner = CellRunner(
+            self._ip,
+            name,
+            args.n,
+            new_block,
+            quiet=args.quiet,
+            transform=self._async_transform.transform,
+        )
+        return runner, code
 
-    def _needs_progress(self, done: int, total: int, elapsed_ms: float) -> bool:
-        if done >= total:
-            return False
-        projected_s = elapsed_ms / done * total / 1000
-        return projected_s > PROGRESS_AFTER_S
+    def _report(self, runner: CellRunner, outcome: Outcome) -> None:
+        if not runner.quiet and (outcome.durations_ms or outcome.error or outcome.interrupted):
+            print(summary_line(outcome))
 
     @magic_arguments()
     @argument(
@@ -472,13 +268,25 @@ class WdbxMagics(Magics):
     )
     @line_cell_magic
     def wdbx_profile(self, line: str, cell: str | None = None) -> None:
-        """Run a cell (or one statement) and record it as a call of an operation.
+        """Run a cell (or one statement) and record each run as a call of an operation.
 
-        The cell runs in your namespace as usual: its variables stay defined,
-        its last expression is displayed, an exception shows the usual
-        traceback (and is recorded as a failed call). Top-level ``await``
-        works, and the time covers the whole await. After the cell, one line
-        sums up this run and the operation so far.
+        The cell behaves exactly as without the magic: it runs in your
+        namespace (its variables stay defined), its last expression is shown
+        as ``Out[N]`` (not with a trailing ``;``), an exception shows the usual
+        traceback naming this cell and stops "Run All", and top-level
+        ``await`` works. After the cell, one line sums up its runs (none with
+        ``-q``); ``%wdbx_stats`` shows every call recorded so far.
+
+        What is timed: each run of the cell's code, from right before its first
+        statement to right after its last one (an awaiting cell: the whole
+        await); on the last run, also showing the last expression's value, so
+        a value whose ``__repr__`` raises makes a failed call. What is not
+        timed: parsing the magic's line, transforming and compiling the cell
+        (done once for all runs, as ``%timeit`` does), reading memory, a
+        failing run's traceback, the progress bar and the summary line. A
+        failing run is recorded as a failed call and stops the runs; Ctrl-C
+        stops them as interrupted: the interrupted run is not recorded, the
+        completed ones are.
 
         Examples::
 
@@ -497,61 +305,21 @@ class WdbxMagics(Magics):
         the report.
         """
         __tracebackhide__ = True  # keep this frame out of user tracebacks
-        args, code = self._parse_profile(line, cell)
-        new_block = self._begin(args)
-        runs = _Runs(self, args)
-        for run in range(1, args.n + 1):
-            block = new_block()
-            block.__enter__()
-            try:
-                # Only the last run shows its result (and fires the cell events).
-                result = self._ip.run_cell(code, store_history=False, silent=run < args.n)
-            except BaseException as exc:  # run_cell catches nearly all; stop timing anyway
-                block.__exit__(type(exc), exc, exc.__traceback__)
-                raise
-            if runs.after(run, block, result):
-                break
-        runs.finish()
+        runner, code = self._runner(line, cell)
+        compiled = runner.compile(code)
+        if compiled is not None:
+            self._report(runner, runner.run(compiled))
 
     async def _wdbx_profile_async(self, line: str, cell: str | None) -> None:
-        """The twin of :meth:`wdbx_profile` for cells that await (see the module docstring)."""
+        """The twin of :meth:`wdbx_profile` for cells that await (see :mod:`.cell`)."""
         __tracebackhide__ = True
         # Expand {var}/$var like IPython does for magic lines; a depth past the stack makes
         # var_expand read the user namespace only (not this frame's locals).
         line = self._ip.var_expand(line, sys.getrecursionlimit())
-        args, code = self._parse_profile(line, cell)
-        new_block = self._begin(args)
-        shell = self._ip
-        runs = _Runs(self, args)
-        for run in range(1, args.n + 1):
-            silent = run < args.n
-            block = new_block()
-            block.__enter__()
-            result = None
-            try:
-                try:
-                    transformed = shell.transform_cell(code)
-                    preprocessing = None
-                except Exception:
-                    transformed, preprocessing = code, sys.exc_info()
-                result = await shell.run_cell_async(
-                    code,
-                    store_history=False,
-                    silent=silent,
-                    transformed_cell=transformed,
-                    preprocessing_exc_tuple=preprocessing,
-                )
-            except BaseException as exc:
-                block.__exit__(type(exc), exc, exc.__traceback__)
-                raise
-            finally:
-                # What run_cell does after run_cell_async (cell events must pair up).
-                shell.events.trigger("post_execute")
-                if not silent:
-                    shell.events.trigger("post_run_cell", result)
-            if runs.after(run, block, result):
-                break
-        runs.finish()
+        runner, code = self._runner(line, cell)
+        compiled = runner.compile(code)
+        if compiled is not None:
+            self._report(runner, await runner.run_async(compiled))
 
     # -- reading -----------------------------------------------------------------
     def _check_names(self, names: list[str]) -> list[str]:
@@ -583,6 +351,8 @@ class WdbxMagics(Magics):
             table.dataframe.to_csv("stats.csv")
             table.styled()  # the same as a pandas Styler
         """
+        from .display import StatisticsTable
+
         args = parse_argstring(self.wdbx_stats, line)
         names = self._check_names(args.names) if args.names else None
         return StatisticsTable(self.profiler, names)
@@ -614,6 +384,7 @@ class WdbxMagics(Magics):
         """
         args = parse_argstring(self.wdbx_report, line)
         from ..report import PerformanceReport
+        from .display import markdown_bundle
 
         report = PerformanceReport(self.profiler, args.format_type)
         if args.format_type == "markdown":
@@ -655,7 +426,7 @@ class WdbxMagics(Magics):
             print(f"wdbx autoprofile is {'on' if self._autoprofiler is not None else 'off'}")
         elif args.state == "on":
             if self._autoprofiler is None:
-                self._autoprofiler = _AutoProfiler(self._ip, lambda: self.profiler)
+                self._autoprofiler = AutoProfiler(self._ip, lambda: self.profiler)
                 self._autoprofiler.register()
             print("wdbx autoprofile is on: each cell is recorded as 'cell N: <first line>'")
         else:
@@ -723,6 +494,7 @@ class WdbxMagics(Magics):
     def _compare_baseline(self, path: str, names: list[str] | None) -> None:
         from ..compare import compare, comparison_markdown
         from ..persistence import load_session
+        from .display import markdown_bundle
 
         try:
             baseline = load_session(path)
