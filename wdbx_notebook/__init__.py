@@ -13,21 +13,52 @@ matplotlib nor ipywidgets; each is imported when first needed.
 
 from __future__ import annotations
 
+import importlib
+import typing
 from typing import Any
 
+# Only the warning types load now. Every other name loads its submodule when first
+# used (PEP 562): the decorator only the core (profiler, hot path, aggregates, no
+# numpy until statistics are read), a plot matplotlib, a DataFrame pandas.
 from ._warnings import PerformanceWarning, ProfilerInternalWarning, WdbxWarning
-from .compare import compare, comparison_markdown
-from .diagnostics import SystemDiagnostics, system_diagnostics
-from .frames import history_dataframe, statistics_dataframe
-from .persistence import Snapshot, load_session, merge_sessions
-from .plots import plot_comparison, plot_distribution, plot_timeline, plot_trend
-from .profiler import (
-    PerformanceProfiler,
-    ProfileBlock,
-    UnknownOperationError,
-    get_performance_profiler,
-)
-from .report import PerformanceReport, generate_performance_report
+
+if typing.TYPE_CHECKING:
+    from .compare import compare, comparison_markdown
+    from .diagnostics import SystemDiagnostics, system_diagnostics
+    from .frames import history_dataframe, statistics_dataframe
+    from .persistence import load_session, merge_sessions
+    from .plots import plot_comparison, plot_distribution, plot_timeline, plot_trend
+    from .profiler import (
+        PerformanceProfiler,
+        ProfileBlock,
+        UnknownOperationError,
+        get_performance_profiler,
+    )
+    from .report import PerformanceReport, generate_performance_report
+    from .snapshot import Snapshot
+
+#: Public name -> the submodule that defines it, imported on first access (PEP 562).
+_LAZY = {
+    "PerformanceProfiler": "profiler",
+    "PerformanceReport": "report",
+    "ProfileBlock": "profiler",
+    "Snapshot": "snapshot",
+    "SystemDiagnostics": "diagnostics",
+    "UnknownOperationError": "profiler",
+    "compare": "compare",
+    "comparison_markdown": "compare",
+    "generate_performance_report": "report",
+    "get_performance_profiler": "profiler",
+    "history_dataframe": "frames",
+    "load_session": "persistence",
+    "merge_sessions": "persistence",
+    "plot_comparison": "plots",
+    "plot_distribution": "plots",
+    "plot_timeline": "plots",
+    "plot_trend": "plots",
+    "statistics_dataframe": "frames",
+    "system_diagnostics": "diagnostics",
+}
 
 __version__ = "0.1.0"
 
@@ -59,6 +90,20 @@ __all__ = [
     "system_diagnostics",
     "unload_ipython_extension",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule behind a public name on first use, then keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython: Any) -> None:
