@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,8 @@ import pytest
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
-from wdbx_notebook import get_performance_profiler
+from wdbx_notebook import PerformanceProfiler, get_performance_profiler
+from wdbx_notebook._clock import FakeClock
 from wdbx_notebook.jupyter import cell as cell_module
 from wdbx_notebook.jupyter import magics as magics_module
 
@@ -258,6 +262,8 @@ def test_cell_magic_help_shows_usage_and_examples(ip: Any) -> None:
     assert "Examples" in ran.stdout
     assert "%%wdbx_profile sort_1e6 -n 5" in ran.stdout
     assert "await" in ran.stdout
+    assert "What is timed: each run of the cell's code" in ran.stdout
+    assert "What is not" in ran.stdout and "compiling the cell" in ran.stdout
 
 
 # -- reading magics ------------------------------------------------------------------
@@ -424,3 +430,143 @@ def test_formatting_helpers() -> None:
     assert magics_module.format_bytes(-3 * 2**20) == "-3.00 MiB"
     assert magics_module.format_bytes(None) == "n/a"
     assert magics_module.format_bytes(12) == "+12 B"
+
+
+# -- what is timed (a fake clock: exact numbers) ----------------------------------------
+
+
+class _AdvanceOnVisit(ast.NodeTransformer):
+    """An AST transformer that moves the clock: compiling is outside the timing."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        self.clock.advance_ns(10**9)
+        return node
+
+
+@pytest.fixture
+def fake(shell: Any) -> Iterator[tuple[Any, PerformanceProfiler, FakeClock]]:
+    """The magics bound to a time-only profiler on a fake clock the cells can move."""
+    clock = FakeClock(start_ns=10**12)
+    profiler = PerformanceProfiler(clock=clock, track_memory=False)
+    shell.register_magics(magics_module.WdbxMagics(shell, profiler=profiler))
+    transformer = _AdvanceOnVisit(clock)
+    shell.ast_transformers.append(transformer)
+    shell.user_ns["clock"] = clock
+    yield shell, profiler, clock
+    shell.ast_transformers.remove(transformer)
+    shell.run_line_magic("unload_ext", "wdbx_notebook")
+
+
+def test_each_run_times_the_body_only(fake: tuple[Any, PerformanceProfiler, FakeClock]) -> None:
+    ip, profiler, _ = fake
+    ran = run(ip, "%%wdbx_profile body -n 4\nclock.advance_ns(1_500)")
+    assert ran.result.success, ran.stdout + ran.stderr
+    assert profiler.recent_durations_ns("body").tolist() == [1_500] * 4
+    match = SUMMARY.search(ran.stdout)
+    assert match and match["runs"] == "4" and match["mean"] == "1.5 µs", ran.stdout
+    assert match["min"] == match["max"] == "1.5 µs"
+
+
+def test_a_failing_run_is_timed_before_its_traceback_is_rendered(
+    fake: tuple[Any, PerformanceProfiler, FakeClock],
+) -> None:
+    ip, profiler, _ = fake
+    run(
+        ip,
+        "class Loud(Exception):\n"
+        "    def _render_traceback_(self):\n"
+        "        clock.advance_ns(10**9)  # rendering takes a second\n"
+        "        return ['rendered Loud']",
+    )
+    ran = run(ip, "%%wdbx_profile loud -n 3\nclock.advance_ns(700)\nraise Loud()")
+    assert not ran.result.success
+    assert "rendered Loud" in ran.stdout
+    calls = profiler.snapshot().calls("loud")
+    assert calls.duration_ns.tolist() == [700]
+    assert calls.error.tolist() == ["Loud"]
+    match = SUMMARY.search(ran.stdout)
+    assert match and match["failed"] == "0.7 µs" and match["error"] == "Loud", ran.stdout
+    assert match["rest"] == " on run 1 of 3"
+
+
+def test_an_interrupted_run_is_not_a_failed_call(
+    fake: tuple[Any, PerformanceProfiler, FakeClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ip, profiler, _ = fake
+    monkeypatch.setattr(cell_module, "PROGRESS_AFTER_S", 0.0)
+    ip.user_ns["runs"] = 0
+    ran = run(
+        ip,
+        "%%wdbx_profile stopped -n 5\n"
+        "runs += 1\nclock.advance_ns(2_000)\n"
+        "if runs == 3:\n    raise KeyboardInterrupt",
+    )
+    assert not ran.result.success
+    assert isinstance(ran.result.error_in_exec, KeyboardInterrupt)
+    assert "KeyboardInterrupt" in ran.stdout
+    s = profiler.get_statistics("stopped")
+    assert (s["call_count"], s["success_count"], s["error_count"]) == (2, 2, 0)
+    match = SUMMARY.search(ran.stdout)
+    assert match and (match["done"], match["total"]) == ("2", "5"), ran.stdout
+    assert match["after"] == "; 2 runs, mean 2 µs (min 2 µs, max 2 µs), memory n/a in all"
+    # The progress line is ended, so what follows does not start on it.
+    assert ran.stderr.endswith("2/5\n"), repr(ran.stderr)
+
+
+def test_the_last_run_shows_its_value_and_a_value_that_cannot_be_shown_is_a_failure(
+    fake: tuple[Any, PerformanceProfiler, FakeClock],
+) -> None:
+    ip, profiler, _ = fake
+    ran = run(ip, "%%wdbx_profile shown -n 3\nclock.advance_ns(10)\n'value'")
+    assert re.search(r"Out\[\d+\]: 'value'", ran.stdout) and ran.stdout.count("Out[") == 1
+    assert profiler.get_statistics("shown")["success_count"] == 3
+    run(ip, "class Bad:\n    def __repr__(self):\n        raise ValueError('no repr')")
+    plain = run(ip, "Bad()")
+    wrapped = run(ip, "%%wdbx_profile bad\nBad()")
+    assert wrapped.result.success == plain.result.success  # a terminal carries on
+    assert "ValueError: no repr" in plain.stdout and "ValueError: no repr" in wrapped.stdout
+    assert profiler.get_statistics("bad")["errors_by_type"] == {"ValueError": 1}
+
+
+def test_a_trailing_semicolon_hides_the_value(ip: Any) -> None:
+    run(ip, "'before'")
+    ran = run(ip, "%%wdbx_profile semi\n10 + 20;")
+    assert "Out[" not in ran.stdout
+    assert ip.user_ns["_"] == "before"
+    assert f"_{ran.result.execution_count}" not in ip.user_ns
+    shown = run(ip, "%%wdbx_profile semi\n10 + 20  # a comment, no semicolon")
+    assert re.search(rf"Out\[{shown.result.execution_count}\]: 30", shown.stdout)
+    assert ip.user_ns[f"_{shown.result.execution_count}"] == 30
+
+
+def test_sleeping_body_durations_and_the_summary_match_the_profiler(ip: Any) -> None:
+    ran = run(ip, "import time\n")
+    ran = run(ip, "%%wdbx_profile nap -n 3\ntime.sleep(0.02)")
+    assert ran.result.success
+    durations_ns = get_performance_profiler().recent_durations_ns("nap").tolist()
+    assert len(durations_ns) == 3 and min(durations_ns) >= 20_000_000
+    s = stats("nap")
+    match = SUMMARY.search(ran.stdout)
+    assert match, ran.stdout
+    assert match["mean"] == magics_module.format_duration_ms(s["avg_duration_ms"])
+    assert match["min"] == magics_module.format_duration_ms(s["min_duration_ms"])
+    assert match["max"] == magics_module.format_duration_ms(s["max_duration_ms"])
+
+
+def test_first_profiled_cell_loads_no_numpy() -> None:
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'wdbx_notebook')\n"
+        "result = ip.run_cell('%%wdbx_profile first -n 3\\nx = sum(range(10))\\nx')\n"
+        "assert result.success and result.result == 45\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas', "
+        "'matplotlib', 'ipywidgets'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+    assert "wdbx_profile first: 3 runs, mean" in out.stdout

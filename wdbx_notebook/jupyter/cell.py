@@ -179,7 +179,6 @@ class CellRunner:
         self.outcome = Outcome(name=name, total=n)
         self._progress: Progress | None = None
         self._started = time.perf_counter()
-        self._last_drawn = 0.0
 
     # -- compile -------------------------------------------------------------
     def compile(self, body: str) -> CompiledCell | None:
@@ -342,7 +341,7 @@ class CellRunner:
         if run < self.n and not self.quiet:
             self._draw_progress(run)
         elif self._progress is not None:
-            self._progress.update(run)
+            self._progress.update(run, force=True)
             self._progress.close("success")
 
     def _display_failed(self, block: Any, error: BaseException, run: int) -> None:
@@ -390,15 +389,11 @@ class CellRunner:
             shell.showtraceback((type(exc), exc, tb), running_compiled_code=True)
 
     def _draw_progress(self, done: int) -> None:
-        now = time.perf_counter()
         if self._progress is None:
-            projected_s = (now - self._started) / done * self.n
+            projected_s = (time.perf_counter() - self._started) / done * self.n
             if projected_s <= PROGRESS_AFTER_S:
                 return
             self._progress = Progress(self.shell, self.name, self.n)
-        elif now - self._last_drawn < PROGRESS_EVERY_S:
-            return
-        self._last_drawn = now
         self._progress.update(done)
 
     def _finish(self) -> Outcome:
@@ -438,6 +433,8 @@ class Progress:
         self.total = total
         self.name = printable(name)
         self.open = True
+        self.done = 0
+        self._drawn = (-1, 0.0)  # (count shown, when)
         self.bar: Any = None
         self.count: Any = None
         if _in_kernel(shell):
@@ -452,7 +449,13 @@ class Progress:
             except ImportError:
                 self.bar = None
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, force: bool = False) -> None:
+        """Note ``done`` runs; redraw at most every :data:`PROGRESS_EVERY_S` seconds."""
+        self.done = done
+        now = time.perf_counter()
+        if not force and now - self._drawn[1] < PROGRESS_EVERY_S:
+            return
+        self._drawn = (done, now)
         if self.bar is not None:
             self.bar.value = done
             self.count.value = f"{done}/{self.total}"
@@ -471,6 +474,8 @@ class Progress:
         """
         if not self.open:
             return
+        if self._drawn[0] != self.done:
+            self.update(self.done, force=True)
         self.open = False
         if self.bar is not None:
             self.bar.bar_style = state
