@@ -34,7 +34,8 @@ test: $(STAMP) browser lint
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/overhead.py
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/overhead.py; status=$$?; $(PY) benchmarks/magic.py && exit $$status
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

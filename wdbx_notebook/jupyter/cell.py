@@ -211,7 +211,7 @@ class CellRunner:
             return None
         try:
             tree = shell.transform_ast(tree)
-            return self._compile_nodes(tree.body, cell_name, self._may_show(body))
+            return self._compile_nodes(tree.body, cell_name, body)
         except Exception as err:  # InputRejected, or code that parses but cannot compile
             shell.showtraceback()
             _fail_outer(outer, err, before_exec=True)
@@ -226,14 +226,14 @@ class CellRunner:
         except Exception:  # tokenize trouble: IPython's own display hook would show the value
             return True
 
-    def _compile_nodes(self, nodes: list[ast.stmt], cell_name: str, may_show: bool) -> CompiledCell:
+    def _compile_nodes(self, nodes: list[ast.stmt], cell_name: str, body: str) -> CompiledCell:
         compiler = self.shell.compile
         flags = _TOP_LEVEL_AWAIT if self.shell.autoawait else 0
         shown_nodes, k = _interactive_nodes(self.shell, list(nodes))
         shown: list[tuple[str, CodeType]] | None = None
         silent: CodeType | None = None
         with compiler.extra_flags(flags):
-            if may_show and k:
+            if k and self._may_show(body):
                 shown = []
                 plain = shown_nodes[: len(shown_nodes) - k]
                 if plain:

@@ -130,6 +130,7 @@ class WdbxMagics(Magics):
         super().__init__(shell)
         self._profiler = profiler
         self._autoprofiler: AutoProfiler | None = None
+        self._parsed: dict[str, argparse.Namespace] = {}
         target = f"get_ipython().magics_manager.registry[{type(self).__name__!r}]"
         self._async_transform = AsyncCellTransform(
             shell, lambda line: self._parse_profile(line, None)[1], target
@@ -163,10 +164,20 @@ class WdbxMagics(Magics):
                 transforms.remove(self._async_transform)
 
     # -- %%wdbx_profile ----------------------------------------------------------
+    def _parse_line(self, line: str) -> argparse.Namespace:
+        """``parse_argstring``, remembered per line: a cell run again parses nothing."""
+        parsed = self._parsed.get(line)
+        if parsed is None:
+            parsed = parse_argstring(self.wdbx_profile, line)
+            if len(self._parsed) >= 256:
+                self._parsed.clear()
+            self._parsed[line] = parsed
+        return argparse.Namespace(**vars(parsed))
+
     def _parse_profile(self, line: str, cell: str | None) -> tuple[argparse.Namespace, str]:
         """The parsed options and the code to run (the cell, or the line form's statement)."""
         try:
-            args = parse_argstring(self.wdbx_profile, line)
+            args = self._parse_line(line)
         except UsageError as err:
             if "required" not in str(err):
                 raise
@@ -219,11 +230,13 @@ class WdbxMagics(Magics):
             track_memory = "tracemalloc"
         profiler, name = self.profiler, args.name
         try:
-            profiler.profile_block(name, track_memory=track_memory)  # a bad name fails here
+            first = [profiler.profile_block(name, track_memory=track_memory)]  # checks the name
         except (TypeError, ValueError) as err:
             raise UsageError(str(err)) from None
 
         def new_block() -> Any:
+            if first:
+                return first.pop()
             return profiler.profile_block(name, track_memory=track_memory)
 
         runner = CellRunner(
