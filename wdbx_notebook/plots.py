@@ -386,25 +386,24 @@ def draw_bars(ax: Axes, bars: Bars, *, log_scale: bool = False, more: str = SHOW
 
 
 def scale_bar_axis(ax: Axes, bars: Bars, log_scale: bool) -> None:
-    """Set the value axis of a bar chart: linear from zero, or log around the values."""
-    m = bars.metric
+    """Set the value axis of a bar chart: linear from zero, or log around the values,
+    with room for the whiskers."""
+    if not bars.values:
+        return
+    lower = bars.lower or [0.0] * len(bars.values)
+    upper = bars.upper or [0.0] * len(bars.values)
+    high = max(v + u for v, u in zip(bars.values, upper, strict=True))
     if log_scale:
         _log_axis(ax, "x")
-        if bars.values:
-            low = min(v - (bars.lower[i] if bars.lower else 0.0) for i, v in enumerate(bars.values))
-            high = max(
-                v + (bars.upper[i] if bars.upper else 0.0) for i, v in enumerate(bars.values)
-            )
-            low = max(low, min(bars.values) / 10)
-            ax.set_xlim(low / 1.5, high * 1.5)
+        low = min(v - d for v, d in zip(bars.values, lower, strict=True))
+        low = max(low, min(bars.values) / 10)
+        ax.set_xlim(low / 1.5, high * 1.5)
     else:
         ax.set_xscale("linear")
-        if m.key == "success_rate":
+        if bars.metric.key == "success_rate":
             ax.set_xlim(0, 105)
         else:
-            ax.relim()
-            ax.autoscale(axis="x")
-            ax.set_xlim(left=0)
+            ax.set_xlim(0, high * 1.05 if high > 0 else 1.0)
 
 
 def plot_comparison(

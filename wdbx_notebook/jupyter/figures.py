@@ -1,4 +1,4 @@
-"""Let IPython show the package's matplotlib figures as images.
+"""Matplotlib figures in the notebook: the PNG formatter and the comparison app's charts.
 
 :mod:`wdbx_notebook.plots` builds figures with the object API
 (``matplotlib.figure.Figure``), never touching pyplot. IPython only learns to
@@ -6,15 +6,31 @@ draw figures as PNG when pyplot's inline backend starts (``%matplotlib
 inline`` or ``import matplotlib.pyplot``); before that a figure displays as
 ``<Figure size 800x260 with 1 Axes>``. :func:`enable_figure_display` registers
 a PNG formatter for ``Figure`` when the shell has none, so
-``plot_comparison()`` as the last line of a cell shows the chart.
+``plot_comparison()`` as the last line of a cell shows the chart;
+``load_ipython_extension`` calls it.
+
+The comparison app draws its chart through a :class:`ChartRenderer`: one
+:class:`ChartRequest` in (what to draw, from which snapshot), one
+:class:`Chart` out (PNG bytes and a width). :class:`PngChartRenderer`, the
+default, keeps one matplotlib figure per chart kind and, when only the
+numbers changed (a Live refresh), updates its artists instead of building a
+new figure; tests pass a cheap renderer and check the app's state.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["enable_figure_display"]
+from .. import plots
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..snapshot import Snapshot
+
+__all__ = ["Chart", "ChartRenderer", "ChartRequest", "PngChartRenderer", "enable_figure_display"]
 
 
 def _figure_png(fig: Any) -> bytes:
@@ -46,3 +62,196 @@ def enable_figure_display() -> bool:
         return True
     except Exception:  # display is a convenience: never fail the plot over it
         return False
+
+
+# -- the comparison app's charts ---------------------------------------------------------
+@dataclass(frozen=True)
+class ChartRequest:
+    """What the comparison app wants drawn.
+
+    ``names`` are the selected operations with calls, in the app's list order
+    (distribution and timeline charts keep that order; bars sort by the
+    metric); ``stats`` their statistics and ``snapshot`` the data they come from.
+    """
+
+    kind: str  # one of plots.CHART_KINDS
+    metric: str  # a key of plots.METRICS (bars only)
+    log_scale: bool
+    names: tuple[str, ...]
+    stats: dict[str, dict[str, Any]] = field(compare=False, repr=False)
+    snapshot: Snapshot | None = field(default=None, compare=False, repr=False)
+    #: what a subtitle suggests when operations were left out
+    more: str = "select fewer operations to see the others"
+
+    def key(self) -> tuple[Any, ...]:
+        """What the chart depends on: equal keys draw equal charts."""
+        return (
+            self.kind,
+            self.metric if self.kind == "bar" else None,
+            self.log_scale,
+            tuple((name, self.stats[name].get("call_count")) for name in self.names),
+        )
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A drawn chart: PNG bytes and its width in pixels."""
+
+    png: bytes
+    width: int
+
+
+class ChartRenderer(Protocol):
+    """Draws the comparison app's chart."""
+
+    def render(self, request: ChartRequest) -> Chart:
+        """The chart for ``request``."""
+        ...
+
+
+#: Operations each chart kind draws at most (the app's subtitle says how many were left out).
+TOP = {"bar": 40, "box": 20, "violin": 20, "histogram": 8, "timeline": 8}
+
+
+class PngChartRenderer:
+    """Real matplotlib charts as PNG, one reused figure per chart kind.
+
+    A redraw with the same operations and controls (new calls arriving under
+    Live) updates the figure's artists (bar widths, error bars, axis range)
+    or redraws into the same axes, with the layout computed once; other
+    changes build the figure anew.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> profiler = PerformanceProfiler()
+    >>> with profiler.profile_block("load"):
+    ...     pass
+    >>> snap = profiler.snapshot()
+    >>> stats = {"load": snap.get_statistics("load")}
+    >>> request = ChartRequest("bar", "mean", False, ("load",), stats, snap)
+    >>> chart = PngChartRenderer().render(request)
+    >>> chart.png[:4], chart.width
+    (b'\\x89PNG', 720)
+    """
+
+    dpi = 90
+
+    def __init__(self) -> None:
+        # kind -> (structure key, figure); one figure per kind, reused while the structure holds
+        self._figures: dict[str, tuple[tuple[Any, ...], Figure]] = {}
+        self.figures_built = 0  # how many figures were made (the rest were updates)
+
+    def render(self, request: ChartRequest) -> Chart:
+        """Draw ``request`` and return the PNG."""
+        if request.kind == "bar":
+            fig = self._bars(request)
+        elif request.kind == "timeline":
+            fig = self._timeline(request)
+        else:
+            fig = self._distribution(request)
+        return Chart(self._png(fig), round(fig.get_figwidth() * self.dpi))
+
+    # -- one figure per kind ---------------------------------------------------------
+    def _reuse(self, kind: str, structure: tuple[Any, ...]) -> Figure | None:
+        held = self._figures.get(kind)
+        return held[1] if held is not None and held[0] == structure else None
+
+    def _new(self, kind: str, structure: tuple[Any, ...], width: float, height: float) -> Figure:
+        fig = plots._figure(width, height)
+        self._figures[kind] = (structure, fig)
+        self.figures_built += 1
+        return fig
+
+    def _png(self, fig: Figure) -> bytes:
+        buffer = io.BytesIO()
+        # fast zlib: a chart's PNG is written on every redraw and read once
+        fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
+        if fig.get_layout_engine() is not None:
+            # the layout of this structure is settled: later redraws keep it
+            fig.set_layout_engine("none")
+        return buffer.getvalue()
+
+    def _empty(self, kind: str, message: str) -> Figure:
+        fig = self._reuse(kind, ("empty", message))
+        if fig is None:
+            fig = self._new(kind, ("empty", message), 8.0, 2.6)
+            plots._empty(fig, message)
+        return fig
+
+    def _bars(self, request: ChartRequest) -> Figure:
+        log = request.log_scale
+        bars = plots.bar_data(request.stats, request.metric, top=TOP["bar"], log_scale=log)
+        if not bars.names:
+            return self._empty("bar", "No profiled operations to compare yet.")
+        structure = (request.metric, log, tuple(bars.names), bars.total, request.more)
+        fig = self._reuse("bar", structure)
+        if fig is not None:
+            ax = fig.axes[0]
+            for patch, value in zip(ax.patches, bars.values, strict=True):
+                patch.set_width(value)  # type: ignore[attr-defined]  # the bars are Rectangles
+            for container in list(ax.containers):
+                if type(container).__name__ == "ErrorbarContainer":
+                    container.remove()
+            if bars.upper is not None and bars.lower is not None:
+                ax.errorbar(
+                    bars.values,
+                    list(range(len(bars.names))),
+                    xerr=[bars.lower, bars.upper],
+                    fmt="none",
+                    ecolor="0.3",
+                    capsize=3,
+                )
+            plots.scale_bar_axis(ax, bars, log)
+            return fig
+        fig = self._new("bar", structure, 8.0, max(2.6, 1.3 + 0.3 * len(bars.names)))
+        plots.draw_bars(fig.add_subplot(), bars, log_scale=log, more=request.more)
+        return fig
+
+    def _distribution(self, request: ChartRequest) -> Figure:
+        kind = request.kind
+        snapshot = request.snapshot
+        samples = plots.durations_ms(snapshot, request.names) if snapshot is not None else {}
+        names = list(samples)[: TOP[kind]]
+        if not names:
+            return self._empty(kind, "No successful calls to show yet.")
+        structure = (request.log_scale, tuple(names), len(samples), request.more)
+        fig = self._reuse(kind, structure)
+        if fig is None:
+            fig = self._new(kind, structure, 8.0, plots.distribution_height(kind, len(names)))
+            ax = fig.add_subplot()
+        else:
+            ax = fig.axes[0]
+            ax.clear()
+        plots.draw_distribution(
+            ax,
+            {n: samples[n] for n in names},
+            kind=kind,
+            log_scale=request.log_scale,
+            bins=40,
+            total=len(samples),
+            more=request.more,
+        )
+        return fig
+
+    def _timeline(self, request: ChartRequest) -> Figure:
+        snapshot = request.snapshot
+        series = plots.timeline_series(snapshot, request.names) if snapshot is not None else {}
+        names = list(series)[: TOP["timeline"]]
+        if not names:
+            return self._empty("timeline", "No successful calls to show yet.")
+        structure = (request.log_scale, tuple(names), len(series), request.more)
+        fig = self._reuse("timeline", structure)
+        if fig is None:
+            fig = self._new("timeline", structure, 9.0, 4.8)
+            ax = fig.add_subplot()
+        else:
+            ax = fig.axes[0]
+            ax.clear()
+        plots.draw_timeline(
+            ax,
+            {n: series[n] for n in names},
+            window=None,
+            log_scale=request.log_scale,
+            total=len(series),
+            more=request.more,
+        )
+        return fig

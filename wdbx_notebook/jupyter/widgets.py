@@ -1,24 +1,31 @@
-"""The comparison app: an ipywidgets front end over the profiler's statistics and plots.
+"""The comparison app: an ipywidgets front end over a snapshot's statistics and charts.
 
 :func:`comparison_widget` returns a :class:`ComparisonWidget` (a ``VBox``):
 
-* a multi-select of operations (all by default, slowest first);
+* a multi-select of operations (all by default, slowest first; the order is
+  set when the app is built and when Refresh is pressed, never by Live or by
+  another control, so the list stays where the eye left it);
 * a metric selector (:data:`wdbx_notebook.plots.METRICS`);
 * a chart selector: bar chart of the metric, box or violin plot of the
-  durations, histogram, timeline with a moving average; a log-scale switch;
+  durations, histogram, timeline with a moving average; a log-scale switch
+  (for every chart);
 * the statistics table of the selected operations, sorted by the metric,
   worst first;
 * Refresh, a Live toggle that re-renders every ``live_interval_s`` seconds
   while the profiled code runs (only when new calls arrived), and Export
   report, which writes the markdown report of the selection to a file.
 
-The chart is PNG bytes swapped into one ``Image`` widget, not figures appended
-to an ``Output``: replacing a value is flicker-free, never grows the
-notebook's output, works from the Live timer's thread (an ``Output`` context
-captures by the message being executed, which a timer thread has not got)
-and lands in the saved widget state. Figures are drawn with the object API
-(:mod:`wdbx_notebook.plots`) and closed by going out of scope; pyplot's
-registry never sees them.
+Every read goes through the read model: the app holds a
+:class:`~wdbx_notebook.snapshot.Snapshot` of its source, taken anew by
+Refresh and by Live when calls arrived. The chart comes from a
+:class:`~wdbx_notebook.jupyter.figures.ChartRenderer` (real matplotlib PNGs
+by default) as bytes swapped into one ``Image`` widget: replacing a value is
+flicker-free, never grows the notebook's output, works from the Live timer's
+thread and lands in the saved widget state.
+
+Displayed, the app also leaves a static twin beside it (the table and the
+chart as HTML, the table as text): a front end that renders the widget hides
+the twin, while an nbconvert export or a viewer without widgets shows it.
 
 :func:`show_comparison` is what ``%wdbx_compare`` calls: the app under a
 kernel with a widget front end, the comparison table as text anywhere else.
@@ -26,23 +33,33 @@ kernel with a widget front end, the comparison table as text anywhere else.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import html
-import io
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
+from traitlets import TraitError, observe, validate
 
 from .. import plots
 from ..report import PerformanceReport
-from ..report.base import StatisticsSource, format_ms
+from ..report.base import format_ms
 from ..report.text import printable
+from ..snapshot import Snapshot
+from .figures import Chart, ChartRenderer, ChartRequest, PngChartRenderer
 
-__all__ = ["ComparisonWidget", "comparison_table_text", "comparison_widget", "show_comparison"]
+__all__ = [
+    "ComparisonWidget",
+    "OperationSelect",
+    "comparison_table_text",
+    "comparison_widget",
+    "show_comparison",
+]
 
 _CHART_LABELS = {
     "bar": "Bar chart of the metric",
@@ -69,34 +86,51 @@ _TABLE_COLUMNS = [(key, m.column) for key, m in plots.METRICS.items()]
 
 _TABLE_NAME_WIDTH = 48
 
+#: Rows the HTML table shows at most (the worst by the metric); the caption says so.
+TABLE_ROWS = 1_000
 
-class _Selection:
-    """A statistics source limited to some operations (what the report exports)."""
+# JupyterLab's theme variables, with light fallbacks for other front ends: the app is
+# readable in the light and the dark theme alike
+_STYLE = """<style>
+.wdbx-compare-scroll{overflow-x:auto;max-width:100%}
+.wdbx-compare-table{border-collapse:collapse;font-size:12px;
+ color:var(--jp-content-font-color1,#1a1a1a);background:var(--jp-layout-color0,#fff)}
+.wdbx-compare-table td,.wdbx-compare-table th{padding:2px 8px;white-space:nowrap;
+ border-bottom:1px solid var(--jp-border-color2,#e0e0e0)}
+.wdbx-compare-table th{color:var(--jp-ui-font-color0,#000);text-align:right}
+.wdbx-compare-table th.wdbx-sorted{background:var(--jp-layout-color2,#e8eef8);
+ color:var(--jp-ui-font-color0,#000)}
+.wdbx-compare-table td.wdbx-num{text-align:right;font-variant-numeric:tabular-nums}
+.wdbx-compare-table td.wdbx-sorted{font-weight:bold}
+.wdbx-compare-table caption{text-align:left;padding:4px 0;color:var(--jp-ui-font-color1,#333)}
+.wdbx-compare-table code{color:inherit;background:transparent}
+.wdbx-compare-status{color:var(--jp-ui-font-color1,#333)}
+.wdbx-compare-error{color:var(--jp-error-color0,#b00020);font-weight:bold}
+.wdbx-compare-empty{color:var(--jp-ui-font-color1,#333)}
+</style>"""
 
-    def __init__(self, source: StatisticsSource, names: list[str]) -> None:
-        self._source = source
-        self._names = names
 
-    def get_all_operations(self) -> list[str]:
-        return list(self._names)
-
-    def get_statistics(self, name: str) -> dict[str, Any]:
-        return self._source.get_statistics(name)
-
-    def report_notes(self) -> list[str]:
-        notes = getattr(self._source, "report_notes", None)
-        return list(notes()) if callable(notes) else []
+def _attribute(name: str) -> str:
+    """``name`` for an HTML attribute: quotes escaped, and every unprintable character
+    (bidi overrides, zero-width, lone surrogates) as a character reference, so the exact
+    name survives ``html.unescape`` but nothing raw reaches the page."""
+    escaped = html.escape(name, quote=True)
+    if escaped.isprintable():
+        return escaped
+    return "".join(ch if ch.isprintable() else f"&#x{ord(ch):x};" for ch in escaped)
 
 
 def _format(value: float, metric: str) -> str:
+    if value != value:
+        return "—"  # no figure (no successful call): not a zero
     if metric in ("calls_per_second", "success_rate", "memory_per_call"):
         return f"{value:,.1f}"
     return format_ms(value)
 
 
 def _ordered(stats: dict[str, dict[str, Any]], metric: str) -> list[str]:
-    m = plots.METRICS[metric]
-    return sorted(stats, key=lambda n: plots.metric_value(stats[n], m), reverse=m.higher_is_worse)
+    key = plots.sort_key(metric)
+    return sorted(stats, key=lambda n: key(stats[n]))
 
 
 def _table_html(stats: dict[str, dict[str, Any]], metric: str) -> str:
@@ -104,47 +138,47 @@ def _table_html(stats: dict[str, dict[str, Any]], metric: str) -> str:
     m = plots.METRICS[metric]
     if not stats:
         return (
-            '<div class="wdbx-compare-empty"><i>No operations selected, or nothing has been '
-            "profiled yet: run profiled code, then press Refresh.</i></div>"
+            _STYLE + '<div class="wdbx-compare-empty"><i>No operations selected, or nothing has '
+            "been profiled yet: run profiled code, then press Refresh.</i></div>"
         )
     head = "".join(
-        f'<th style="text-align:right{";background:#e8eef8" if key == metric else ""}"'
-        f' data-metric="{key}">{html.escape(header)}</th>'
+        f'<th{" class=wdbx-sorted" if key == metric else ""} data-metric="{key}">'
+        f"{html.escape(header)}</th>"
         for key, header in _TABLE_COLUMNS
     )
+    ordered = _ordered(stats, metric)
     rows = []
-    for rank, name in enumerate(_ordered(stats, metric), 1):
+    for rank, name in enumerate(ordered[:TABLE_ROWS], 1):
         s = stats[name]
         cells = "".join(
-            f'<td style="text-align:right;font-variant-numeric:tabular-nums'
-            f'{";font-weight:bold" if key == metric else ""}" data-metric="{key}">'
+            f'<td class="wdbx-num{" wdbx-sorted" if key == metric else ""}" data-metric="{key}">'
             f"{html.escape(_format(plots.metric_value(s, key), key))}</td>"
             for key, _ in _TABLE_COLUMNS
         )
         label = printable(name, _TABLE_NAME_WIDTH)
         rows.append(
-            f'<tr data-operation="{html.escape(name, quote=True)}"><td>{rank}</td>'
+            f'<tr data-operation="{_attribute(name)}"><td>{rank}</td>'
             f'<td title="{html.escape(printable(name), quote=True)}">'
             f"<code>{html.escape(label)}</code></td>"
-            f'<td style="text-align:right">{s["call_count"]:,}</td>{cells}</tr>'
+            f'<td class="wdbx-num">{s["call_count"]:,}</td>{cells}</tr>'
         )
     order = "highest first" if m.higher_is_worse else "lowest first"
+    more = ""
+    if len(ordered) > TABLE_ROWS:
+        more = f"; the {TABLE_ROWS:,} worst of {len(ordered):,} shown, select fewer to see others"
     return (
-        "<style>.wdbx-compare-table td,.wdbx-compare-table th"
-        "{padding:2px 8px;white-space:nowrap}</style>"
-        f'<table class="wdbx-compare-table" data-sort-metric="{metric}" '
-        'style="border-collapse:collapse;font-size:12px">'
-        f'<caption style="text-align:left;padding:4px 0">Sorted by {html.escape(m.label)}, '
-        f"{order} (worst at the top)</caption>"
-        f'<thead><tr><th>#</th><th style="text-align:left">Operation</th>'
-        f'<th style="text-align:right">Calls</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'{_STYLE}<div class="wdbx-compare-scroll">'
+        f'<table class="wdbx-compare-table" data-sort-metric="{metric}">'
+        f"<caption>Sorted by {html.escape(m.label)}, {order} (worst at the top){more}</caption>"
+        f'<thead><tr><th style="text-align:left">#</th><th style="text-align:left">Operation</th>'
+        f"<th>Calls</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
 def comparison_table_text(
     operations: str | Iterable[str] | None = None,
-    profiler: StatisticsSource | None = None,
+    profiler: Any = None,
     *,
     metric: str = "mean",
 ) -> str:
@@ -159,7 +193,11 @@ def comparison_table_text(
     """
     m = plots._check_metric(metric)
     _, stats = plots.resolve_operations(operations, profiler)
-    stats = {name: s for name, s in stats.items() if s["call_count"]}
+    return _table_text({name: s for name, s in stats.items() if s["call_count"]}, m.key)
+
+
+def _table_text(stats: dict[str, dict[str, Any]], metric: str) -> str:
+    m = plots.METRICS[metric]
     order = "highest first" if m.higher_is_worse else "lowest first"
     lines = [f"OPERATION COMPARISON (sorted by {m.label}, {order})"]
     if not stats:
@@ -185,16 +223,74 @@ def comparison_table_text(
     return "\n".join(lines) + "\n"
 
 
-_DPI = 90
-
 #: Charts kept per app (PNG bytes, ~20-60 KB each) for controls flipped back and forth.
 _CHART_CACHE_SIZE = 24
 
 
-def _png(fig: Any) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_DPI)
-    return buffer.getvalue()
+class OperationSelect(widgets.SelectMultiple):
+    """A ``SelectMultiple`` whose selection costs time in the selected values, not in
+    selected x options.
+
+    ipywidgets finds each selected value (and label) by scanning the options,
+    so selecting all of n operations costs n² comparisons (4.5 s at 10,000);
+    here a dict of positions answers each lookup at once. Option values must
+    be hashable (operation names are strings).
+    """
+
+    _positions: dict[Any, int]
+    _label_positions: dict[str, int]
+
+    def _index_options(self) -> None:
+        self._positions = {v: i for i, v in enumerate(self._options_values)}
+        self._label_positions = {v: i for i, v in enumerate(self._options_labels)}
+
+    def _lookup(self) -> dict[Any, int]:
+        if getattr(self, "_indexed_values", None) is not self._options_values:
+            self._index_options()
+            self._indexed_values = self._options_values
+        return self._positions
+
+    @validate("value")
+    def _validate_value(self, proposal: Any) -> tuple[Any, ...]:
+        positions = self._lookup()
+        values = tuple(proposal.value)
+        if any(v not in positions for v in values):
+            raise TraitError("Invalid selection: value not found")
+        return tuple(self._options_values[positions[v]] for v in values)
+
+    @observe("value")
+    def _propagate_value(self, change: Any) -> None:
+        positions = self._lookup()
+        index = tuple(positions[v] for v in change.new)
+        if self.index != index:  # type: ignore[has-type]
+            self.index = index
+
+    @validate("label")
+    def _validate_label(self, proposal: Any) -> tuple[str, ...]:
+        self._lookup()
+        if any(v not in self._label_positions for v in proposal.value):
+            raise TraitError("Invalid selection: label not found")
+        return tuple(proposal.value)
+
+    @observe("label")
+    def _propagate_label(self, change: Any) -> None:
+        self._lookup()
+        index = tuple(self._label_positions[v] for v in change.new)
+        if self.index != index:
+            self.index = index
+
+
+def _live_loop(ref: weakref.ref[ComparisonWidget], stop: threading.Event, interval: float) -> None:
+    """The Live timer. It holds the app only by a weak reference between ticks, so an
+    app nobody holds any more is collected and its timer ends."""
+    while not stop.wait(interval):
+        app = ref()
+        if app is None or app.comm is None:  # collected, or closed: nobody is watching
+            return
+        try:
+            app._live_tick()
+        finally:
+            del app
 
 
 class ComparisonWidget(widgets.VBox):
@@ -203,8 +299,9 @@ class ComparisonWidget(widgets.VBox):
     Controls (public attributes): ``operations_select``, ``metric``,
     ``chart``, ``log_scale``, ``refresh_button``, ``live``, ``export_path``,
     ``export_button``; views: ``chart_image`` (PNG), ``table`` (HTML) and
-    ``status``. ``render()`` redraws; ``refresh()`` re-reads the profiler's
-    operations first. ``render_count`` and ``last_error`` tell what happened.
+    ``status``. ``render()`` redraws from the current snapshot; ``refresh()``
+    takes a new snapshot of the source, re-sorts the operations list and
+    redraws. ``render_count``, ``last_error`` and ``snapshot`` tell what happened.
     """
 
     # class defaults: ipywidgets calls close() from __del__, even on an instance
@@ -216,12 +313,13 @@ class ComparisonWidget(widgets.VBox):
     def __init__(
         self,
         operations: str | Iterable[str] | None = None,
-        profiler: StatisticsSource | None = None,
+        profiler: Any = None,
         *,
         metric: str = "mean",
         chart: str = "bar",
         live_interval_s: float = 1.5,
         report_path: str = "wdbx_comparison_report.md",
+        renderer: ChartRenderer | None = None,
     ) -> None:
         plots._check_metric(metric)
         if chart not in _CHART_LABELS:
@@ -237,10 +335,19 @@ class ComparisonWidget(widgets.VBox):
             raise ValueError(
                 f"live_interval_s must be seconds between 0.1 and 3600, got {live_interval_s!r}"
             )
-        source, stats = plots.resolve_operations(operations, profiler)
-        self.source = source
+        if renderer is not None and not callable(getattr(renderer, "render", None)):
+            raise TypeError(
+                "renderer must have a render(request) method returning a Chart "
+                f"(see wdbx_notebook.jupyter.figures.ChartRenderer), got {renderer!r}"
+            )
+        snapshot, stats = plots.resolve_operations(operations, profiler)
+        # what Refresh re-reads: the profiler (None: the shared one), or a fixed snapshot
+        self.source: Any = profiler
+        self.snapshot: Snapshot = snapshot
+        self.renderer: ChartRenderer = renderer if renderer is not None else PngChartRenderer()
         # with operations=None the app follows the profiler: new operations appear on refresh
         self._follow_all = operations is None
+        self._fixed = list(stats)
         self.live_interval_s = float(live_interval_s)
         self.render_count = 0
         self.last_error: str | None = None
@@ -248,16 +355,17 @@ class ComparisonWidget(widgets.VBox):
         self._render_lock = threading.RLock()
         self._quiet = False  # set while the app itself changes controls, to render once
         self._signature: tuple[Any, ...] = ()
-        self._charts: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+        self._charts: OrderedDict[tuple[Any, ...], Chart] = OrderedDict()
+        self._static_id: str | None = None  # the display id of the static twin, once shown
 
         # slowest first, whoever chose the operations: the eye starts at the top
-        names = sorted(stats, key=lambda n: -stats[n]["avg_duration_ms"])
-        self.operations_select = widgets.SelectMultiple(
+        names = _ordered(stats, "mean")
+        self.operations_select = OperationSelect(
             options=self._options(names),
             value=tuple(names),
             rows=min(10, max(4, len(names))),
             description="Operations",
-            layout=widgets.Layout(width="380px"),
+            layout=widgets.Layout(width="380px", flex="0 1 auto"),
         )
         self.metric = widgets.Dropdown(
             options=[(_METRIC_LABELS[k], k) for k in plots.METRICS],
@@ -271,23 +379,39 @@ class ComparisonWidget(widgets.VBox):
         )
         self.log_scale = widgets.Checkbox(value=False, description="Log scale", indent=True)
         self.refresh_button = widgets.Button(
-            description="Refresh", icon="refresh", tooltip="Re-read the profiler"
+            description="Refresh",
+            icon="refresh",
+            tooltip="Re-read the profiler and sort the list slowest first",
+            layout=widgets.Layout(width="auto", flex="0 0 auto"),
         )
         self.live = widgets.ToggleButton(
             value=False,
             description="Live",
             icon="play",
             tooltip=f"Refresh every {live_interval_s:g} s",
+            layout=widgets.Layout(width="auto", flex="0 0 auto"),
         )
-        self.export_path = widgets.Text(value=report_path, description="Report file")
+        self.export_path = widgets.Text(
+            value=report_path,
+            description="Report file",
+            layout=widgets.Layout(width="auto", flex="1 1 12em", min_width="12em"),
+        )
         self.export_button = widgets.Button(
             description="Export report",
             icon="download",
             tooltip="Write the markdown report of the selection",
+            # its own width: a narrow window wraps the row instead of cutting the label
+            layout=widgets.Layout(width="auto", min_width="max-content", flex="0 0 auto"),
         )
-        self.chart_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.table = widgets.HTML()
+        self.chart_image = widgets.Image(
+            format="png",
+            layout=widgets.Layout(
+                max_width="100%", height="auto", border="1px solid var(--jp-border-color1, #999)"
+            ),
+        )
+        self.table = widgets.HTML(layout=widgets.Layout(max_width="100%", overflow="auto"))
         self.status = widgets.HTML()
+        self._title = widgets.HTML("<b>Operation comparison</b>")
         self._parts = (
             self.operations_select,
             self.metric,
@@ -300,6 +424,7 @@ class ComparisonWidget(widgets.VBox):
             self.chart_image,
             self.table,
             self.status,
+            self._title,
         )
         # class names give the browser test (and user CSS) stable handles
         for widget, css in (
@@ -317,23 +442,26 @@ class ComparisonWidget(widgets.VBox):
         ):
             widget.add_class(css)
 
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="center", max_width="100%")
         controls = widgets.VBox(
             [
                 self.metric,
                 self.chart,
                 self.log_scale,
-                widgets.HBox([self.refresh_button, self.live]),
-                widgets.HBox([self.export_path, self.export_button]),
-            ]
+                widgets.HBox([self.refresh_button, self.live], layout=wrap),
+                widgets.HBox([self.export_path, self.export_button], layout=wrap),
+            ],
+            layout=widgets.Layout(flex="1 1 20em", min_width="0", max_width="100%"),
         )
         super().__init__(
             [
-                widgets.HTML("<b>Operation comparison</b>"),
-                widgets.HBox([self.operations_select, controls]),
+                self._title,
+                widgets.HBox([self.operations_select, controls], layout=wrap),
                 self.chart_image,
                 self.table,
                 self.status,
-            ]
+            ],
+            layout=widgets.Layout(max_width="100%", overflow="hidden"),
         )
         self.add_class("wdbx-comparison")
         for control in (self.operations_select, self.metric, self.chart, self.log_scale):
@@ -341,48 +469,75 @@ class ComparisonWidget(widgets.VBox):
         self.refresh_button.on_click(lambda _: self.refresh())
         self.export_button.on_click(lambda _: self.export())
         self.live.observe(self._on_live, names="value")
-        self._signature = self._current_signature()
+        self._signature = self._signature_of(snapshot)
         self.render()
 
-    # -- reading the profiler ------------------------------------------------------
+    # -- reading the source ------------------------------------------------------------
     @staticmethod
     def _options(names: list[str]) -> list[tuple[str, str]]:
         return [(printable(name), name) for name in names]
 
-    def _current_signature(self) -> tuple[Any, ...]:
+    def _take_snapshot(self) -> Snapshot:
+        return plots.read_source(self.source)
+
+    @staticmethod
+    def _signature_of(snapshot: Snapshot) -> tuple[Any, ...]:
         """What changes when calls arrive: each operation's call count."""
-        try:
-            names = self.source.get_all_operations()
-            return tuple((n, self.source.get_statistics(n)["call_count"]) for n in names)
-        except Exception:  # a source that fails to answer just looks unchanged
-            return self._signature
+        return tuple(
+            (name, snapshot.summary(name).call_count) for name in snapshot.get_all_operations()
+        )
+
+    def _option_values(self) -> list[str]:
+        return [value for _, value in self.operations_select.options]
 
     def refresh(self) -> None:
-        """Re-read the operations (new ones appear; with all selected they are
-        selected too), then redraw."""
+        """Take a new snapshot, sort the operations list slowest first (new operations
+        appear; with all selected they are selected too), then redraw."""
+        self._update(resort=True)
+
+    def _live_tick(self) -> None:
+        """Live: redraw when calls arrived; new operations join the list at its end."""
+        try:
+            snapshot = self._take_snapshot()
+            if self._signature_of(snapshot) != self._signature:
+                self._update(resort=False, snapshot=snapshot)
+        except Exception as exc:  # the timer goes on; the status line says what failed
+            self._fail(exc)
+
+    def _update(self, *, resort: bool, snapshot: Snapshot | None = None) -> None:
         with self._render_lock:
-            self._signature = self._current_signature()
+            try:
+                snapshot = snapshot if snapshot is not None else self._take_snapshot()
+            except Exception as exc:
+                self._fail(exc)
+                return
+            self.snapshot = snapshot
+            self._signature = self._signature_of(snapshot)
             if self._follow_all:
-                try:
-                    _, stats = plots.resolve_operations(None, self.source)
-                except Exception as exc:
-                    self._fail(exc)
-                    return
-                names = list(stats)
-                old_options = [value for _, value in self.operations_select.options]
+                names = snapshot.get_all_operations()
+            else:
+                names = [n for n in self._fixed if n in snapshot]
+            old = self._option_values()
+            if resort:
+                stats = {n: snapshot.get_statistics(n) for n in names}
+                names = _ordered(stats, "mean")
+            else:  # keep the list where it is; newcomers at the end
+                known = set(names)
+                kept = [n for n in old if n in known]
+                seen = set(kept)
+                names = kept + [n for n in names if n not in seen]
+            if names != old:
                 selected = set(self.operations_select.value)
-                all_selected = selected >= set(old_options)
-                if names != old_options:
-                    keep = [
-                        n for n in names if n in selected or (all_selected and n not in old_options)
-                    ]
-                    self._quiet = True
-                    try:
-                        self.operations_select.options = self._options(names)
-                        self.operations_select.value = tuple(keep)
-                        self.operations_select.rows = min(10, max(4, len(names)))
-                    finally:
-                        self._quiet = False
+                all_selected = len(selected) == len(old)
+                olds = set(old)
+                keep = tuple(n for n in names if n in selected or (all_selected and n not in olds))
+                self._quiet = True
+                try:
+                    self.operations_select.options = self._options(names)
+                    self.operations_select.value = keep
+                    self.operations_select.rows = min(10, max(4, len(names)))
+                finally:
+                    self._quiet = False
             self.render()
 
     # -- drawing -------------------------------------------------------------------
@@ -394,51 +549,52 @@ class ComparisonWidget(widgets.VBox):
                 self.render()
 
     def selected_statistics(self) -> dict[str, dict[str, Any]]:
-        """``{name: statistics}`` of the selected operations that have calls."""
-        stats = {}
-        for name in self.operations_select.value:
-            s = self.source.get_statistics(name)
-            if s["call_count"]:
-                stats[name] = s
-        return stats
+        """``{name: statistics}`` of the selected operations that have calls, in list order."""
+        snapshot = self.snapshot
+        return {
+            name: snapshot.get_statistics(name)
+            for name in self.operations_select.value
+            if name in snapshot
+        }
+
+    def chart_request(self, stats: dict[str, dict[str, Any]] | None = None) -> ChartRequest:
+        """What the chart shows now (what the renderer is asked to draw)."""
+        stats = self.selected_statistics() if stats is None else stats
+        return ChartRequest(
+            kind=self.chart.value,
+            metric=self.metric.value,
+            log_scale=bool(self.log_scale.value),
+            names=tuple(stats),
+            stats=stats,
+            snapshot=self.snapshot,
+        )
 
     def figure(self) -> Any:
-        """The current chart as a matplotlib Figure (what the image shows)."""
-        names = list(self.selected_statistics())
-        chart, log = self.chart.value, self.log_scale.value
-        if chart == "bar":
-            return plots.plot_comparison(names, self.source, metric=self.metric.value)
-        if chart == "timeline":
-            return plots.plot_timeline(names, self.source, log_scale=log)
-        return plots.plot_distribution(names, self.source, kind=chart, log_scale=log)
+        """The current chart as a new matplotlib Figure (what the image shows)."""
+        request = self.chart_request()
+        names, log = list(request.names), request.log_scale
+        if request.kind == "bar":
+            return plots.plot_comparison(names, self.snapshot, metric=request.metric, log_scale=log)
+        if request.kind == "timeline":
+            return plots.plot_timeline(names, self.snapshot, log_scale=log)
+        return plots.plot_distribution(names, self.snapshot, kind=request.kind, log_scale=log)
 
-    def _chart_png(self, stats: dict[str, dict[str, Any]]) -> tuple[bytes, str]:
-        """The chart's PNG and pixel width, drawn only when what it shows changed.
-
-        The key holds only the controls the chart depends on (the metric only
-        for bars, the log scale only for the others) and the selection's call
-        counts, so flipping controls back and forth, or a metric change under a
-        box plot, reuses the image instead of redrawing it."""
-        chart = self.chart.value
-        key = (
-            chart,
-            self.metric.value if chart == "bar" else None,
-            self.log_scale.value if chart != "bar" else None,
-            tuple((name, s["call_count"]) for name, s in stats.items()),
-        )
+    def _chart(self, request: ChartRequest) -> Chart:
+        """The chart, drawn only when what it shows changed (controls flipped back and
+        forth, or a metric change under a box plot, reuse the image)."""
+        key = request.key()
         cached = self._charts.get(key)
         if cached is not None:
             self._charts.move_to_end(key)
             return cached
-        fig = self.figure()
-        drawn = (_png(fig), str(round(fig.get_figwidth() * _DPI)))
+        drawn = self.renderer.render(request)
         self._charts[key] = drawn
         while len(self._charts) > _CHART_CACHE_SIZE:
             self._charts.popitem(last=False)
         return drawn
 
     def render(self) -> None:
-        """Redraw the chart and the table from the current controls.
+        """Redraw the chart and the table from the current controls and snapshot.
 
         Never raises: a failure is shown in the status line and kept in
         ``last_error``, since an exception in a widget callback is lost in the
@@ -446,15 +602,15 @@ class ComparisonWidget(widgets.VBox):
         """
         with self._render_lock:
             try:
-                # a log scale means nothing for a bar of success rates or throughput
-                self.log_scale.disabled = self.chart.value == "bar"
                 stats = self.selected_statistics()
-                png, width = self._chart_png(stats)
+                chart = self._chart(self.chart_request(stats))
                 table = _table_html(stats, self.metric.value)
                 # one image pixel per screen pixel: crisp text, and the page only
                 # reflows when the chart's size really changes
-                self.chart_image.width = width
-                self.chart_image.value = png
+                width = str(chart.width)
+                if self.chart_image.width != width:
+                    self.chart_image.width = width
+                self.chart_image.value = chart.png
                 self.table.value = table
                 self.render_count += 1
                 self.last_error = None
@@ -465,13 +621,14 @@ class ComparisonWidget(widgets.VBox):
                     f"{len(stats)} operation{'s' if len(stats) != 1 else ''}, {calls:,} calls · "
                     f"updated {stamp}{live}"
                 )
+                self._update_static(stats, chart)
             except Exception as exc:
                 self._fail(exc)
 
     def _fail(self, exc: BaseException) -> None:
         self.last_error = f"{type(exc).__name__}: {exc}"
         self.status.value = (
-            '<span style="color:#b00020">Could not draw the comparison: '
+            f'{_STYLE}<span class="wdbx-compare-error">Could not draw the comparison: '
             f"{html.escape(self.last_error)}</span>"
         )
 
@@ -479,7 +636,55 @@ class ComparisonWidget(widgets.VBox):
         extra = ""
         if self.last_export_path is not None:
             extra = f" · report written to <code>{html.escape(self.last_export_path)}</code>"
-        self.status.value = f'<span style="color:#555">{html.escape(text)}</span>{extra}'
+        self.status.value = (
+            f'{_STYLE}<span class="wdbx-compare-status">{html.escape(text)}{extra}</span>'
+        )
+
+    # -- the static twin ------------------------------------------------------------
+    def static_bundle(self) -> dict[str, str]:
+        """The comparison without widgets: ``text/html`` (the table and the chart as an
+        embedded PNG) and ``text/plain`` (the table as text). Shown beside the app, it is
+        what an nbconvert export or a viewer without widgets displays."""
+        stats = self.selected_statistics()
+        return self._static(stats, self._chart(self.chart_request(stats)))
+
+    def _static(self, stats: dict[str, dict[str, Any]], chart: Chart) -> dict[str, str]:
+        png = base64.b64encode(chart.png).decode("ascii")
+        css = f"wdbx-static-{self.model_id}"
+        body = (
+            f'<div class="wdbx-static {css}">'
+            "<p><b>Operation comparison</b> (a static copy of the comparison app: "
+            "run the notebook with ipywidgets to explore)</p>"
+            f'<img class="wdbx-static-chart" alt="comparison chart" width="{chart.width}" '
+            f'style="max-width:100%;border:1px solid var(--jp-border-color1,#999)" '
+            f'src="data:image/png;base64,{png}"/>'
+            f"{_table_html(stats, self.metric.value)}</div>"
+        )
+        return {"text/plain": _table_text(stats, self.metric.value), "text/html": body}
+
+    def _update_static(self, stats: dict[str, dict[str, Any]], chart: Chart) -> None:
+        if self._static_id is None:
+            return
+        from IPython.display import update_display
+
+        update_display(self._static(stats, chart), raw=True, display_id=self._static_id)
+
+    def _ipython_display_(self) -> None:
+        """Show the app, and its static twin beside it (hidden where the app renders)."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        display(bundle, raw=True)
+        self._static_id = f"wdbx-static-{self.model_id}"
+        display(self.static_bundle(), raw=True, display_id=self._static_id)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # a front end that renders the app applies this rule and hides the static twin
+        rule = f"<style>.wdbx-static-{self.model_id}{{display:none}}</style>"
+        if rule not in self._title.value:
+            self._title.value = f"<b>Operation comparison</b>{rule}"
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        return bundle
 
     # -- export --------------------------------------------------------------------
     def export(self, path: str | os.PathLike[str] | None = None) -> str | None:
@@ -493,7 +698,8 @@ class ComparisonWidget(widgets.VBox):
             return None
         try:
             names = list(self.selected_statistics())
-            PerformanceReport(_Selection(self.source, names), "markdown").save(target, "markdown")
+            selection = _selection(self.snapshot, names)
+            PerformanceReport(selection, "markdown").save(target, "markdown")
         except Exception as exc:
             self._fail(exc)
             return None
@@ -510,14 +716,21 @@ class ComparisonWidget(widgets.VBox):
             self.stop_live()
 
     def start_live(self) -> None:
-        """Refresh every ``live_interval_s`` seconds from a daemon thread, when calls arrived."""
+        """Refresh every ``live_interval_s`` seconds from a daemon thread, when calls arrived.
+
+        The thread holds the app by a weak reference: closing the app, or dropping
+        the last reference to it, ends the thread."""
         if self._live_thread is not None and self._live_thread.is_alive():
             return
         stop = threading.Event()
         self._live_stop = stop
         self._live_thread = threading.Thread(
-            target=self._live_loop, args=(stop,), name="wdbx-comparison-live", daemon=True
+            target=_live_loop,
+            args=(weakref.ref(self), stop, self.live_interval_s),
+            name="wdbx-comparison-live",
+            daemon=True,
         )
+        weakref.finalize(self, stop.set)
         self._live_thread.start()
         if not self.live.value:
             self.live.value = True
@@ -536,13 +749,6 @@ class ComparisonWidget(widgets.VBox):
                 self.live.value = False
             self.live.icon = "play"
 
-    def _live_loop(self, stop: threading.Event) -> None:
-        while not stop.wait(self.live_interval_s):
-            if self.comm is None:  # the widget was closed: nobody is watching
-                break
-            if self._current_signature() != self._signature:
-                self.refresh()
-
     def close(self) -> None:
         """Stop the Live thread, then close the widget and its children."""
         self.stop_live()
@@ -551,14 +757,29 @@ class ComparisonWidget(widgets.VBox):
         super().close()
 
 
+def _selection(snapshot: Snapshot, names: list[str]) -> Snapshot:
+    """The snapshot limited to ``names`` (what the report of a selection reads)."""
+    from ..snapshot import Snapshot as _Snapshot
+
+    return _Snapshot(
+        {name: snapshot.operation_stats(name) for name in names},
+        {name: snapshot.calls(name) for name in names},
+        saved_at=snapshot.saved_at,
+        environment=snapshot.environment,
+        history_limit=snapshot.history_limit,
+        path=snapshot.path,
+    )
+
+
 def comparison_widget(
     operations: str | Iterable[str] | None = None,
-    profiler: StatisticsSource | None = None,
+    profiler: Any = None,
     **options: Any,
 ) -> ComparisonWidget:
     """The interactive comparison app for ``operations`` (all when None) of ``profiler``
     (the shared one when None). Options: ``metric``, ``chart``, ``live_interval_s``,
-    ``report_path``.
+    ``report_path``, ``renderer`` (a :class:`~wdbx_notebook.jupyter.figures.ChartRenderer`;
+    real matplotlib PNGs by default).
 
     >>> from wdbx_notebook import PerformanceProfiler
     >>> profiler = PerformanceProfiler()
@@ -583,7 +804,7 @@ def _widget_frontend() -> bool:
 
 def show_comparison(
     operations: str | Iterable[str] | None = None,
-    profiler: StatisticsSource | None = None,
+    profiler: Any = None,
     **options: Any,
 ) -> ComparisonWidget | None:
     """Show the comparison where the user is: the app under a Jupyter kernel (returned),
