@@ -17,8 +17,8 @@ pytestmark = pytest.mark.notebook
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "quickstart.ipynb"
 SUMMARY = re.compile(
-    r"^wdbx_profile (\S+): .+ \| \d+ calls?(?: \(\d+ failed\))?, mean [\d.]+ (?:us|ms|s), "
-    r"p95 [\d.]+ (?:us|ms|s)$",
+    r"^wdbx_profile (\S+): (?:[\d.]+ (?:µs|ms|s), memory \S+(?: \S+)?"
+    r"|\d+ runs?, mean [\d.]+ (?:µs|ms|s).*, memory .+ in all)$",
     re.M,
 )
 
@@ -238,7 +238,7 @@ def test_magics_in_a_real_kernel(tmp_path: Path) -> None:
         tmp_path,
         [
             "%load_ext wdbx_notebook\nimport asyncio\n"
-            "import wdbx_notebook.jupyter.magics as m\nm.PROGRESS_AFTER_S = 0.0",
+            "import wdbx_notebook.jupyter.cell as m\nm.PROGRESS_AFTER_S = 0.0",
             "%wdbx_autoprofile on",
             "%%wdbx_profile waited\nawait asyncio.sleep(0.1)\nafter_await = 7\nafter_await",
             "%%wdbx_profile looped -n 3\ntotal = sum(range(1000))",
@@ -303,6 +303,6 @@ def test_a_failing_profiled_cell_shows_one_traceback_and_is_recorded(tmp_path: P
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert [e.ename for e in errors] == [ename]
         assert "run_cell_magic" not in "".join(errors[0].traceback)
-        failed = rf"^wdbx_profile risky: failed after [\d.]+ (us|ms|s) \({ename}\) \| \d+ calls? \("
+        failed = rf"^wdbx_profile risky: failed after [\d.]+ (µs|ms|s) \({ename}\)$"
         assert re.search(failed, _stdout(cell), re.M), _stdout(cell)
     assert _stdout(nb.cells[3]).strip() == "{'ValueError': 1, 'ZeroDivisionError': 1}"
