@@ -570,3 +570,36 @@ def test_first_profiled_cell_loads_no_numpy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
     assert "wdbx_profile first: 3 runs, mean" in out.stdout
+
+
+def test_load_registers_the_figure_formatter_and_unload_removes_it(shell: Any) -> None:
+    from matplotlib.figure import Figure
+
+    png = shell.display_formatter.formatters["image/png"]
+    before = dict(png.type_printers), dict(png.deferred_printers)
+    try:
+        png.type_printers.pop(Figure, None)
+        png.deferred_printers.pop(("matplotlib.figure", "Figure"), None)
+        shell.run_line_magic("load_ext", "wdbx_notebook")
+        fig = Figure(figsize=(2, 1))
+        fig.add_subplot().plot([1, 2])
+        data, _ = shell.display_formatter.format(fig)
+        assert data["image/png"][:4] == b"\x89PNG"
+        shell.run_line_magic("unload_ext", "wdbx_notebook")
+        assert Figure not in png.type_printers
+        assert ("matplotlib.figure", "Figure") not in png.deferred_printers
+
+        # A formatter already there (the inline backend's) is kept, not replaced.
+        def mine(fig: Any) -> bytes:
+            return b"mine"
+
+        png.for_type(Figure, mine)
+        shell.run_line_magic("load_ext", "wdbx_notebook")
+        assert png.lookup_by_type(Figure) is mine
+        shell.run_line_magic("unload_ext", "wdbx_notebook")
+        assert png.lookup_by_type(Figure) is mine
+    finally:
+        png.type_printers.clear()
+        png.type_printers.update(before[0])
+        png.deferred_printers.clear()
+        png.deferred_printers.update(before[1])
