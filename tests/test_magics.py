@@ -94,8 +94,8 @@ def test_summary_line_shows_the_cells_runs_as_the_profiler_recorded_them(ip: Any
     assert match and match["name"] == "build" and match["one"], ran.stdout
     s = stats("build")
     assert s["call_count"] == 1
-    assert match["one"] == magics_module.format_duration_ms(s["avg_duration_ms"])
-    assert match["memory"] == magics_module.format_bytes(s["avg_memory_delta"])
+    assert match["one"] == cell_module.format_duration_ms(s["avg_duration_ms"])
+    assert match["memory"] == cell_module.format_bytes(s["avg_memory_delta"])
     # A second cell: its own runs, whatever was recorded before.
     ran = run(ip, "%%wdbx_profile build -n 3\ndata = list(range(1000))")
     match = SUMMARY.search(ran.stdout)
@@ -116,7 +116,7 @@ def test_error_cell_is_recorded_as_failed_and_shows_the_normal_traceback(ip: Any
     assert (s["call_count"], s["error_count"], s["errors_by_type"]) == (1, 1, {"ValueError": 1})
     match = SUMMARY.search(ran.stdout)
     assert match and match["error"] == "ValueError" and match["rest"] == "", ran.stdout
-    assert match["failed"] == magics_module.format_duration_ms(
+    assert match["failed"] == cell_module.format_duration_ms(
         get_performance_profiler().snapshot().calls("risky").duration_ns[0] / 1e6
     )
     # The same cell without the magic: the same traceback text, cell numbers included
@@ -423,13 +423,13 @@ def test_unload_removes_magics_hooks_and_transformer(shell: Any) -> None:
 
 
 def test_formatting_helpers() -> None:
-    assert magics_module.format_duration_ms(0.5) == "500 µs"
-    assert magics_module.format_duration_ms(12.345) == "12.3 ms"
-    assert magics_module.format_duration_ms(2410) == "2.41 s"
-    assert magics_module.format_bytes(1536) == "+1.50 KiB"
-    assert magics_module.format_bytes(-3 * 2**20) == "-3.00 MiB"
-    assert magics_module.format_bytes(None) == "n/a"
-    assert magics_module.format_bytes(12) == "+12 B"
+    assert cell_module.format_duration_ms(0.5) == "500 µs"
+    assert cell_module.format_duration_ms(12.345) == "12.3 ms"
+    assert cell_module.format_duration_ms(2410) == "2.41 s"
+    assert cell_module.format_bytes(1536) == "+1.50 KiB"
+    assert cell_module.format_bytes(-3 * 2**20) == "-3.00 MiB"
+    assert cell_module.format_bytes(None) == "n/a"
+    assert cell_module.format_bytes(12) == "+12 B"
 
 
 # -- what is timed (a fake clock: exact numbers) ----------------------------------------
@@ -551,9 +551,9 @@ def test_sleeping_body_durations_and_the_summary_match_the_profiler(ip: Any) -> 
     s = stats("nap")
     match = SUMMARY.search(ran.stdout)
     assert match, ran.stdout
-    assert match["mean"] == magics_module.format_duration_ms(s["avg_duration_ms"])
-    assert match["min"] == magics_module.format_duration_ms(s["min_duration_ms"])
-    assert match["max"] == magics_module.format_duration_ms(s["max_duration_ms"])
+    assert match["mean"] == cell_module.format_duration_ms(s["avg_duration_ms"])
+    assert match["min"] == cell_module.format_duration_ms(s["min_duration_ms"])
+    assert match["max"] == cell_module.format_duration_ms(s["max_duration_ms"])
 
 
 def test_first_profiled_cell_loads_no_numpy() -> None:
