@@ -603,3 +603,20 @@ def test_load_registers_the_figure_formatter_and_unload_removes_it(shell: Any) -
         png.type_printers.update(before[0])
         png.deferred_printers.clear()
         png.deferred_printers.update(before[1])
+
+
+def test_notebook_progress_shows_the_count_and_the_whole_name(shell: Any) -> None:
+    class KernelShell:
+        kernel = object()  # what tells the progress bar it runs in a kernel
+
+    name = "build_df_slowly_from_the_parquet_files\u202e"
+    with capture_output():
+        progress = cell_module.Progress(KernelShell(), name, 20)
+    assert progress.bar is not None
+    label, bar, count = progress.bar_box.children
+    assert label.value == "build_df_slowly_from_the_parquet_files\\u202e"  # whole, escaped
+    progress.update(12, force=True)
+    assert (bar.value, bar.max, count.value) == (12, 20, "12/20")
+    progress.update(13)  # within 0.1 s of the last redraw: noted, drawn at close
+    progress.close("warning")
+    assert (bar.value, count.value, bar.bar_style) == (13, "13/20", "warning")

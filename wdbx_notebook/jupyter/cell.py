@@ -517,6 +517,7 @@ class Progress:
         self._drawn = (-1, 0.0)  # (count shown, when)
         self.bar: Any = None
         self.count: Any = None
+        self.bar_box: Any = None
         if _in_kernel(shell):
             try:
                 import ipywidgets
@@ -525,7 +526,8 @@ class Progress:
                 self.bar = ipywidgets.IntProgress(value=0, min=0, max=total, bar_style="info")
                 self.count = ipywidgets.Label(value=f"0/{total}")
                 label = ipywidgets.Label(value=self.name)
-                display(ipywidgets.HBox([label, self.bar, self.count]))
+                self.bar_box = ipywidgets.HBox([label, self.bar, self.count])
+                display(self.bar_box)
             except ImportError:
                 self.bar = None
 
