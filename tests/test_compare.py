@@ -23,6 +23,7 @@ from wdbx_notebook.compare import (
     comparison_markdown,
     mann_whitney_u,
 )
+from wdbx_notebook.snapshot import CallColumns
 from wdbx_notebook.stats import OperationStats
 
 HOSTILE = "a|b`<script>alert(1)</script>\nx"
@@ -202,7 +203,7 @@ def _snapshot_with_memory(memory_delta: int, failures: int) -> Snapshot:
     stats.add_successes(starts, ends, before, before + memory_delta)
     if failures:
         stats.add_failures(starts[:failures], ends[:failures], None, None, ["OSError"] * failures)
-    return Snapshot({"load": stats}, {"load": (starts, ends - starts)})
+    return Snapshot({"load": stats}, {"load": CallColumns.from_lists(starts, ends)})
 
 
 def test_memory_and_success_rate_changes() -> None:

@@ -22,7 +22,6 @@ from wdbx_notebook.persistence import (
     SCHEMA_VERSION,
     SessionFileError,
     save_session,
-    snapshot,
 )
 from wdbx_notebook.stats import EXACT_SAMPLE_LIMIT, SKETCH_RELATIVE_ERROR
 
@@ -65,13 +64,12 @@ def test_round_trip_gives_identical_statistics(tmp_path: Path) -> None:
         assert session.get_statistics(name) == profiler.get_statistics(name)
     assert session.get_all_statistics() == profiler.get_all_statistics()
     assert session.path == str(path) and session.schema_version == SCHEMA_VERSION
-    # The recent successful calls survive too, in order.
-    expected = [r[1] - r[0] for r in profiler.history_records("search") if r[5] is None]
+    # The recent calls survive too, in order, failures and their columns included.
+    live = profiler.snapshot().calls("search")
+    assert session.calls("search") == live
+    expected = (live.end_ns - live.start_ns)[live.success].tolist()
     assert session.recent_durations_ns("search").tolist() == expected
-    starts = [
-        r[0] + profiler.wall_offset_ns for r in profiler.history_records("search") if r[5] is None
-    ]
-    assert session.recent_starts_ns("search").tolist() == starts
+    assert session.recent_starts_ns("search").tolist() == live.start_ns[live.success].tolist()
 
 
 def test_round_trip_of_a_sketched_operation(tmp_path: Path) -> None:
@@ -97,7 +95,11 @@ def test_file_contents_schema_time_and_environment(tmp_path: Path) -> None:
     assert env["packages"]["wdbx_notebook"] == wdbx_notebook.__version__
     assert env["packages"]["numpy"] == np.__version__
     assert set(env["packages"]) == {"wdbx_notebook", "numpy", "pandas"}
-    assert data["operations"]["op"]["recent_duration_ns"] == [1_000_000] * 3
+    calls = data["operations"]["op"]["calls"]
+    assert [e - s for s, e in zip(calls["start_ns"], calls["end_ns"], strict=True)] == [
+        1_000_000
+    ] * 3
+    assert calls["error"] == [None] * 3 and len(calls["thread"]) == 3
     assert data["operations"]["op"]["stats"]["call_count"] == 3
     assert b"pickle" not in path.read_bytes()
 
@@ -122,7 +124,7 @@ def test_snapshot_is_read_only_and_frozen_in_time() -> None:
     with profiler.profile_block("op"):
         clock.advance_ms(1)
     snap = profiler.snapshot()
-    assert snapshot(profiler).get_statistics("op") == snap.get_statistics("op")
+    assert profiler.snapshot().get_statistics("op") == snap.get_statistics("op")
     with profiler.profile_block("op"):
         clock.advance_ms(1)
     assert snap.get_statistics("op")["call_count"] == 1

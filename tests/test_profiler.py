@@ -472,10 +472,12 @@ def test_recent_successes_match_the_history(clock):
         with contextlib.suppress(ValueError):
             op(i)
         clock.advance_ns(1_000)
-    records = profiler.history_records("op")
-    assert len(records) == 6
-    successes = [r for r in records if r[5] is None]
-    assert profiler.recent_durations_ns("op").tolist() == [e - s for s, e, *_ in successes]
+    calls = profiler.snapshot().calls("op")
+    assert len(calls) == 6
+    assert calls.error.tolist() == [None, None, "ValueError", None, None, "ValueError"]
+    ok = calls.success
+    assert profiler.recent_durations_ns("op").tolist() == calls.duration_ns[ok].tolist()
     assert profiler.recent_durations_ns("op").tolist() == [104, 105, 107, 108]
-    offset = profiler.wall_offset_ns
-    assert profiler.recent_starts_ns("op").tolist() == [s + offset for s, *_ in successes]
+    assert profiler.recent_starts_ns("op").tolist() == calls.start_ns[ok].tolist()
+    # The oldest call kept is the fifth (i = 4): 1,104 ns later comes the sixth.
+    assert (calls.start_ns[1] - calls.start_ns[0]) == 1_104

@@ -110,8 +110,8 @@ def test_a_sustained_step_up_is_found_where_it_began() -> None:
     assert step.call_number == step.index + 1
     assert step.ratio == pytest.approx(1.3, rel=0.06)
     assert step.p_value < 1e-6 and step.calls_after == 1_000 - step.index
-    records = profiler.history_records("op")
-    assert step.timestamp == (records[step.index][0] + profiler.wall_offset_ns) / 1e9
+    calls = profiler.snapshot().calls("op")
+    assert step.timestamp == calls.start_ns[step.index] / 1e9
     assert step.before_median_ms == pytest.approx(
         np.median(np.array(durations[: step.index]) / 1e6)
     )

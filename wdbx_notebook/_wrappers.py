@@ -19,15 +19,19 @@ import itertools
 import keyword
 import linecache
 import threading
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._memory import UNKNOWN
 
 if TYPE_CHECKING:
     from ._clock import Clock
     from ._memory import MemoryProbe
-    from .profiler import _Operation, _State
+    from ._operation import State, _Operation
+
+#: The CPU clock of the calling thread, read around each call in the default mode.
+thread_cpu_ns = time.thread_time_ns
 
 _PREFIX = "_wdbx_"
 _counter = itertools.count()
@@ -36,26 +40,57 @@ _counter = itertools.count()
 # Every name the body uses is a parameter of _wdbx_make (builtins included), so
 # no parameter or function name of the user's can shadow one.
 _TEMPLATE = """\
-def _wdbx_make(_wdbx_func, _wdbx_state, _wdbx_clock, _wdbx_probe, _wdbx_extend, _wdbx_pending,
-               _wdbx_limit, _wdbx_op, _wdbx_fail, _wdbx_ident, _wdbx_unknown, _wdbx_len,
+def _wdbx_make(_wdbx_func, _wdbx_state, _wdbx_clock, _wdbx_probe, _wdbx_cpu, _wdbx_extend,
+               _wdbx_pending, _wdbx_limit, _wdbx_op, _wdbx_fail, _wdbx_ident, _wdbx_len,
                _wdbx_base_exception{default_names}):
     def _wdbx_wrapper({params}):
         if not _wdbx_state.enabled:
             return _wdbx_func({call})
-{probe_before}        _wdbx_start = _wdbx_clock()
+{before}        _wdbx_start = _wdbx_clock()
         try:
             _wdbx_result = _wdbx_func({call})
         except _wdbx_base_exception as _wdbx_exc:
             _wdbx_end = _wdbx_clock()
-            _wdbx_fail(_wdbx_start, _wdbx_end, {fail_memory}, _wdbx_exc)
+{after}            _wdbx_fail(_wdbx_start, _wdbx_end, _wdbx_exc{fail_extra})
             raise
         _wdbx_end = _wdbx_clock()
-        _wdbx_extend({record})
+{after_ok}        _wdbx_extend({record})
         if _wdbx_len(_wdbx_pending) >= _wdbx_limit[0]:
             _wdbx_op.flush(False)
         return _wdbx_result
     return _wdbx_wrapper
 """
+
+
+def _layout(memory: bool, cpu: bool) -> dict[str, str]:
+    """The template's mode-dependent lines: which pending list, what is read when.
+
+    Reads nest around the call: memory, CPU, clock ... clock, CPU, memory, so
+    neither the memory probe nor the clock counts in the call's CPU time.
+    """
+    before = after = ""
+    fields = ["_wdbx_start", "_wdbx_end", "_wdbx_ident()"]
+    fail = []
+    if memory:
+        before += "        _wdbx_mem_before = _wdbx_probe()\n"
+    if cpu:
+        before += "        _wdbx_cpu_before = _wdbx_cpu()\n"
+        after += "        _wdbx_cpu_after = _wdbx_cpu()\n"
+    if memory:
+        after += "        _wdbx_mem_after = _wdbx_probe()\n"
+        fields += ["_wdbx_mem_before", "_wdbx_mem_after"]
+        fail += ["_wdbx_mem_before", "_wdbx_mem_after"]
+    if cpu:
+        fields += ["_wdbx_cpu_before", "_wdbx_cpu_after"]
+        fail += (["-1", "-1"] if not memory else []) + ["_wdbx_cpu_before", "_wdbx_cpu_after"]
+    return {
+        "kind": ("measured" if memory else "timed") + ("_cpu" if cpu else ""),
+        "before": before,
+        "after": after.replace("        ", "            "),
+        "after_ok": after,
+        "record": f"({', '.join(fields)})",
+        "fail_extra": "".join(f", {f}" for f in fail),
+    }
 
 
 def _signature_source(func: Callable[..., Any]) -> tuple[str, str, dict[str, Any]] | None:
@@ -107,7 +142,8 @@ def _generated(
     op: _Operation,
     clock: Clock,
     probe: MemoryProbe | None,
-    state: _State,
+    cpu: bool,
+    state: State,
 ) -> Callable[..., Any] | None:
     source = _signature_source(func)
     name = getattr(func, "__name__", "")
@@ -119,41 +155,35 @@ def _generated(
     ):
         return None
     params, call, defaults = source
-    if probe is None:
-        probe_before, fail_memory = "", "_wdbx_unknown, _wdbx_unknown"
-        record, pending = "(_wdbx_start, _wdbx_end, _wdbx_ident())", op.timed
-    else:
-        probe_before = "        _wdbx_before = _wdbx_probe()\n"
-        fail_memory = "_wdbx_before, _wdbx_probe()"
-        record, pending = (
-            "(_wdbx_start, _wdbx_end, _wdbx_ident(), _wdbx_before, _wdbx_probe())",
-            op.measured,
-        )
+    layout = _layout(probe is not None, cpu)
     text = _TEMPLATE.format(
         params=params,
         call=call,
         default_names="".join(f", {d}" for d in defaults),
-        probe_before=probe_before,
-        fail_memory=fail_memory,
-        record=record,
+        before=layout["before"],
+        after=layout["after"],
+        after_ok=layout["after_ok"],
+        record=layout["record"],
+        fail_extra=layout["fail_extra"],
     )
     filename = f"<wdbx_notebook profile wrapper {next(_counter)}>"
     namespace: dict[str, Any] = {}
     exec(compile(text, filename, "exec"), namespace)
     # Let tracebacks through the wrapper show its source line.
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    pending = getattr(op, layout["kind"])
     wrapper = namespace["_wdbx_make"](
         func,
         state,
         clock,
         probe,
+        thread_cpu_ns,
         pending.extend,
         pending,
-        op.flush_limit,
+        op.limits[layout["kind"]],
         op,
         op.record_failure,
         threading.get_ident,
-        UNKNOWN,
         len,
         BaseException,
         *defaults.values(),
@@ -168,17 +198,19 @@ def _generic(
     op: _Operation,
     clock: Clock,
     probe: MemoryProbe | None,
-    state: _State,
+    cpu: bool,
+    state: State,
 ) -> Callable[..., Any]:
     """The fallback for callables without a readable signature (builtins, partials).
 
-    One wrapper for both modes: such callables are rare, so a few nanoseconds
-    for an unknown-memory probe call matter less than one copy of this code.
+    One wrapper for every mode: such callables are rare, so a few nanoseconds
+    for reading "unknown" probes matter less than one copy of this code.
     """
-    read_memory = probe if probe is not None else _unknown_memory
-    pending = op.measured
+    read_memory = probe if probe is not None else _unknown
+    read_cpu = thread_cpu_ns if cpu else _unknown
+    pending = op.measured_cpu
     extend = pending.extend
-    flush_limit = op.flush_limit
+    limit = op.limits["measured_cpu"]
     record_failure = op.record_failure
     get_ident = threading.get_ident
 
@@ -186,17 +218,20 @@ def _generic(
     def timed(*args: Any, **kwargs: Any) -> Any:
         if not state.enabled:
             return func(*args, **kwargs)
-        before = read_memory()
+        mem_before = read_memory()
+        cpu_before = read_cpu()
         start = clock()
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:
             end = clock()
-            record_failure(start, end, before, read_memory(), exc)
+            cpu_after = read_cpu()
+            record_failure(start, end, exc, mem_before, read_memory(), cpu_before, cpu_after)
             raise
         end = clock()
-        extend((start, end, get_ident(), before, read_memory()))
-        if len(pending) >= flush_limit[0]:
+        cpu_after = read_cpu()
+        extend((start, end, get_ident(), mem_before, read_memory(), cpu_before, cpu_after))
+        if len(pending) >= limit[0]:
             op.flush(False)
         return result
 
@@ -208,10 +243,13 @@ def sync_wrapper(
     op: _Operation,
     clock: Clock,
     probe: MemoryProbe | None,
-    state: _State,
+    cpu: bool,
+    state: State,
 ) -> Callable[..., Any]:
     """The fastest correct wrapper for a plain (non-async) callable."""
-    return _generated(func, op, clock, probe, state) or _generic(func, op, clock, probe, state)
+    return _generated(func, op, clock, probe, cpu, state) or _generic(
+        func, op, clock, probe, cpu, state
+    )
 
 
 def async_wrapper(
@@ -219,36 +257,141 @@ def async_wrapper(
     op: _Operation,
     clock: Clock,
     probe: MemoryProbe | None,
-    state: _State,
+    cpu: bool,
+    state: State,
 ) -> Callable[..., Any]:
-    """A coroutine-function wrapper whose duration covers the whole await."""
-    # One wrapper for both modes: an await already costs far more than the branch.
-    read_memory = probe if probe is not None else _unknown_memory
-    pending = op.measured
+    """A coroutine-function wrapper whose duration covers the whole await.
+
+    CPU time is not read for coroutines: other tasks run on the same thread
+    while this one awaits, so the thread's CPU clock would count their work.
+    """
+    read_memory = probe if probe is not None else _unknown
+    pending = op.measured_cpu
     extend = pending.extend
-    flush_limit = op.flush_limit
+    limit = op.limits["measured_cpu"]
     get_ident = threading.get_ident
 
     @functools.wraps(func)
     async def timed_async(*args: Any, **kwargs: Any) -> Any:
         if not state.enabled:
             return await func(*args, **kwargs)
-        before = read_memory()
+        mem_before = read_memory()
         start = clock()
         try:
             result = await func(*args, **kwargs)
         except BaseException as exc:
             end = clock()
-            op.record_failure(start, end, before, read_memory(), exc)
+            op.record_failure(start, end, exc, mem_before, read_memory())
             raise
         end = clock()
-        extend((start, end, get_ident(), before, read_memory()))
-        if len(pending) >= flush_limit[0]:
+        extend((start, end, get_ident(), mem_before, read_memory(), UNKNOWN, UNKNOWN))
+        if len(pending) >= limit[0]:
             op.flush(False)
         return result
 
     return timed_async
 
 
-def _unknown_memory() -> int:
+def _unknown() -> int:
     return UNKNOWN
+
+
+class ProfileBlock:
+    """A timed block: ``with profiler.profile_block("name"):`` or ``async with``.
+
+    After the block, ``duration_ms`` and ``memory_delta`` (bytes, or ``None``
+    when memory was not measured) hold this run's figures.
+    """
+
+    __slots__ = (
+        "_clock",
+        "_cpu",
+        "_cpu_before",
+        "_end",
+        "_mem_after",
+        "_mem_before",
+        "_op",
+        "_probe",
+        "_start",
+        "_state",
+    )
+
+    def __init__(
+        self,
+        op: _Operation,
+        clock: Clock,
+        probe: MemoryProbe | None,
+        state: State,
+        cpu: bool = False,
+    ) -> None:
+        self._op = op
+        self._clock = clock
+        self._probe = probe
+        self._cpu = cpu
+        self._state = state
+        self._start: int | None = None
+        self._end: int | None = None
+        self._mem_before = UNKNOWN
+        self._mem_after = UNKNOWN
+        self._cpu_before = UNKNOWN
+
+    def __enter__(self) -> ProfileBlock:
+        if not self._state.enabled:
+            self._start = None
+            return self
+        if self._probe is not None:
+            self._mem_before = self._probe()
+        if self._cpu:
+            self._cpu_before = thread_cpu_ns()
+        self._start = self._clock()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        start = self._start
+        if start is None:
+            return False
+        self._end = end = self._clock()
+        cpu_after = thread_cpu_ns() if self._cpu else UNKNOWN
+        if self._probe is not None:
+            self._mem_after = self._probe()
+        op = self._op
+        if exc is not None:
+            op.record_failure(
+                start, end, exc, self._mem_before, self._mem_after, self._cpu_before, cpu_after
+            )
+            return False
+        pending = op.measured_cpu
+        pending.extend(
+            (
+                start,
+                end,
+                threading.get_ident(),
+                self._mem_before,
+                self._mem_after,
+                self._cpu_before,
+                cpu_after,
+            )
+        )
+        if len(pending) >= op.limits["measured_cpu"][0]:
+            op.flush(block=False)
+        return False
+
+    async def __aenter__(self) -> ProfileBlock:
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        return self.__exit__(exc_type, exc, tb)
+
+    @property
+    def duration_ms(self) -> float | None:
+        """This run's duration in milliseconds, once the block has ended."""
+        if self._start is None or self._end is None:
+            return None
+        return (self._end - self._start) / 1e6
+
+    @property
+    def memory_delta(self) -> int | None:
+        """This run's change of memory in bytes, or ``None`` when not measured."""
+        if self._mem_before == UNKNOWN or self._mem_after == UNKNOWN:
+            return None
+        return self._mem_after - self._mem_before

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .profiler import _NS_PER_S, UNKNOWN
-from .stats import OperationStats
+from .snapshot import as_snapshot
+from .stats import DURATION_KEYS, OperationStats
+
+_NS_PER_S = 1_000_000_000
 
 __all__ = ["HISTORY_COLUMNS", "history_dataframe", "statistics_columns", "statistics_dataframe"]
 
@@ -62,7 +64,7 @@ def statistics_columns() -> dict[str, str]:
     'int64'
     """
     columns: dict[str, str] = {}
-    for key, value in OperationStats().summary().items():
+    for key, value in OperationStats().summary().as_dict().items():
         if key in _DATETIME_KEYS:
             columns[key] = "datetime64[ns]"
         elif isinstance(value, bool):
@@ -87,47 +89,61 @@ def _epoch_seconds_to_datetime(values: list[Any]) -> Any:
     return ns.view("datetime64[ns]")
 
 
-def statistics_dataframe(source: Any, names: list[str] | None = None) -> Any:
+def statistics_dataframe(
+    source: Any = None, names: list[str] | None = None, by: str | None = None
+) -> Any:
     """One row per operation, one column per statistic of ``get_statistics``.
 
     Args:
-        source: a live :class:`~wdbx_notebook.PerformanceProfiler` or anything
-            with ``get_all_operations()`` and ``get_statistics(name)`` (a saved
-            session's snapshot).
+        source: a profiler, a :class:`~wdbx_notebook.Snapshot` (a saved or
+            merged session), or ``None`` for the shared profiler.
         names: only these operations, in this order (default: all, in order of
             first use). An unknown name raises the source's ``KeyError``.
+        by: ``"source"`` gives one row per (source, operation) of the calls
+            absorbed from other processes (:meth:`PerformanceProfiler.absorb`),
+            indexed by ``source`` and ``operation``.
 
     Returns:
         A DataFrame indexed by ``operation``; integer counts, float durations
         (ms) and memory figures (bytes), ``datetime64[ns]`` first/last call,
-        ``errors_by_type`` as dicts. An empty source gives an empty frame with
+        ``errors_by_type`` as dicts. A statistic with no figure is NaN (the
+        durations of an operation none of whose calls succeeded, CPU share
+        without CPU measurements). An empty source gives an empty frame with
         the same columns and dtypes.
 
     >>> from wdbx_notebook import PerformanceProfiler
     >>> statistics_dataframe(PerformanceProfiler()).empty
     True
     """
-    import numpy as np
     import pandas as pd
 
-    if not (
-        callable(getattr(source, "get_all_operations", None))
-        and callable(getattr(source, "get_statistics", None))
-    ):
-        raise TypeError(
-            "statistics_dataframe() needs a profiler or saved session (something with "
-            f"get_all_operations() and get_statistics(name)), got {type(source).__name__}"
-        )
+    snap = as_snapshot(source)
+    if by not in (None, "source"):
+        raise ValueError(f"by must be None or 'source', got {by!r}")
+    if by == "source":
+        if names is not None:
+            raise ValueError("names and by='source' cannot be combined; filter the frame instead")
+        per_source = snap.source_statistics()
+        index = pd.MultiIndex.from_tuples(list(per_source), names=["source", "operation"])
+        return _frame(list(per_source.values()), index)
     if names is None:
-        names = list(source.get_all_operations())
+        names = snap.get_all_operations()
     elif isinstance(names, str):
         raise TypeError(
             f"names must be a list of operation names, got the str {names!r}; wrap it in a list"
         )
     else:
         names = list(names)
-    rows = [source.get_statistics(name) for name in names]
-    frame = pd.DataFrame(index=pd.Index(names, name="operation", dtype=object))
+    summaries = [snap.summary(name) for name in names]
+    return _frame(summaries, pd.Index(names, name="operation", dtype=object))
+
+
+def _frame(summaries: list[Any], index: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    rows = [summary.as_dict() for summary in summaries]
+    frame = pd.DataFrame(index=index)
     columns = statistics_columns()
     for key, dtype in columns.items():
         values = [row.get(key) for row in rows]
@@ -135,12 +151,18 @@ def statistics_dataframe(source: Any, names: list[str] | None = None) -> Any:
             frame[key] = _epoch_seconds_to_datetime(values)
         elif dtype == "object":
             frame[key] = pd.Series([dict(v or {}) for v in values], index=frame.index, dtype=object)
+        elif dtype == "float64":
+            frame[key] = np.array(
+                [
+                    np.nan
+                    if value is None or (key in DURATION_KEYS and not summary.has_durations)
+                    else value
+                    for value, summary in zip(values, summaries, strict=True)
+                ],
+                dtype=dtype,
+            )
         else:
             frame[key] = np.array(values, dtype=dtype)
-    # A statistic the engine adds later still shows up, with the dtype pandas infers.
-    for key in rows[0] if rows else ():
-        if key not in columns:
-            frame[key] = [row.get(key) for row in rows]
     return frame
 
 
@@ -155,19 +177,21 @@ def _check_options(options: dict[str, Any]) -> None:
         )
 
 
-def history_dataframe(profiler: Any, name: str | None = None, **options: Any) -> Any:
+def history_dataframe(source: Any = None, name: str | None = None, **options: Any) -> Any:
     """One row per recorded call (the most recent ``history_limit`` calls per operation).
 
     Columns: ``operation``, ``timestamp`` (start of the call, ``datetime64[ns]``
     UTC), ``duration_ms`` (float), ``memory_delta`` (bytes, nullable ``Int64``:
     ``<NA>`` when not measured), ``success`` (bool), ``error`` (the exception
-    type's name, missing for successful calls) and ``thread`` (its name).
+    type's name, missing for successful calls) and ``thread`` (its name;
+    missing where unknown, as in sessions saved before threads were stored).
     Rows are in the order the calls started.
 
     Args:
-        profiler: a live profiler (saved sessions keep aggregates, not calls).
-        name: only this operation's calls; an unknown name raises the
-            profiler's ``KeyError`` (which suggests close names).
+        source: a profiler, a :class:`~wdbx_notebook.Snapshot`, or ``None`` for
+            the shared profiler.
+        name: only this operation's calls; an unknown name raises ``KeyError``
+            (which suggests close names).
         **options: ``rolling=WINDOW`` adds ``rolling_mean_ms`` and
             ``rolling_p95_ms`` over each operation's last WINDOW successful
             calls (see :func:`wdbx_notebook.trends.add_rolling_columns`);
@@ -184,46 +208,32 @@ def history_dataframe(profiler: Any, name: str | None = None, **options: Any) ->
     import pandas as pd
 
     _check_options(options)
-    if not callable(getattr(profiler, "history_records", None)):
-        raise TypeError(
-            "history_dataframe() needs a profiler or a saved session (it reads the per-call "
-            f"history), got {type(profiler).__name__}"
-        )
-    names = [name] if name is not None else list(profiler.get_all_operations())
-    offset = int(profiler.wall_offset_ns)
-    ops: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    threads: list[str] = []
-    befores: list[int] = []
-    afters: list[int] = []
-    errors: list[str | None] = []
-    for op_name in names:
-        records = profiler.history_records(op_name, with_thread_names=True)
-        ops.extend([op_name] * len(records))
-        for start, end, _ident, before, after, error, thread_name in records:
-            starts.append(start)
-            ends.append(end)
-            threads.append(thread_name)
-            befores.append(before)
-            afters.append(after)
-            errors.append(error)
-    start_ns = np.array(starts, dtype=np.int64)
-    end_ns = np.array(ends, dtype=np.int64)
-    before_arr = np.array(befores, dtype=np.int64)
-    after_arr = np.array(afters, dtype=np.int64)
-    known = (before_arr != UNKNOWN) & (after_arr != UNKNOWN)
-    memory = pd.array(np.where(known, after_arr - before_arr, 0), dtype="Int64")
+    snap = as_snapshot(source)
+    names = [name] if name is not None else snap.get_all_operations()
+    parts = [snap.calls(op_name) for op_name in names]
+    ops = [op_name for op_name, calls in zip(names, parts, strict=True) for _ in range(len(calls))]
+
+    def column(attribute: str, dtype: Any) -> Any:
+        arrays = [getattr(calls, attribute) for calls in parts]
+        return np.concatenate(arrays).astype(dtype) if arrays else np.array([], dtype=dtype)
+
+    start_ns = column("start_ns", np.int64)
+    end_ns = column("end_ns", np.int64)
+    before = column("mem_before", np.int64)
+    after = column("mem_after", np.int64)
+    errors = column("error", object)
+    known = (before >= 0) & (after >= 0)
+    memory = pd.array(np.where(known, after - before, 0), dtype="Int64")
     memory[~known] = pd.NA
     frame = pd.DataFrame(
         {
             "operation": pd.Series(ops, dtype=object),
-            "timestamp": (start_ns + offset).view("datetime64[ns]"),
+            "timestamp": start_ns.view("datetime64[ns]"),
             "duration_ms": (end_ns - start_ns) / 1e6,
             "memory_delta": memory,
-            "success": np.array([e is None for e in errors], dtype=bool),
+            "success": np.equal(errors, None).astype(bool),  # type: ignore[call-overload]
             "error": pd.Series(errors, dtype=object),
-            "thread": pd.Series(threads, dtype=object),
+            "thread": pd.Series(column("thread", object), dtype=object),
         },
         columns=list(HISTORY_COLUMNS),
     )

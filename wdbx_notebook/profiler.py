@@ -1,63 +1,64 @@
-"""The profiler: a registry of operations and the hot path that feeds them.
+"""The profiler: a registry of operations, the entry points that feed them, and
+the snapshots that read them.
 
-Each call of a profiled function or block appends one small tuple to its
-operation's pending list (an atomic ``list.append`` under the GIL, so threads
-need no lock). Pending records are folded into exact aggregates
-(:class:`~wdbx_notebook.stats.OperationStats`) in batches: when a list reaches
-:data:`FLUSH_EVERY` records, and whenever someone reads statistics. The
-per-call history is a bounded deque of the most recent records.
+Calls flow one way: a wrapper (:mod:`._wrappers`) appends a record to its
+operation's pending list; the operation (:mod:`._operation`) folds records
+into exact aggregates and recent calls; :meth:`PerformanceProfiler.snapshot`
+hands a :class:`~wdbx_notebook.snapshot.Snapshot` to whatever reads. The seed
+guide's readers (``get_statistics``, ``get_all_operations``, ...) read the
+same aggregates; the views' shortcuts (``report()``, ``to_dataframe()``, ...)
+live in :mod:`._views`, above every reader.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import inspect
+import itertools
+import os
+import socket
 import threading
+import uuid
 import warnings
-from collections import deque
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar, overload
 
-from . import _clock, _memory
-from ._memory import UNKNOWN
-from ._warnings import ProfilerInternalWarning
-from ._wrappers import async_wrapper, sync_wrapper
+from . import _clock, _environment, _gc, _memory, _operation
+from ._operation import FLUSH_EVERY, State, _Operation, warn_internal
+from ._warnings import WdbxWarning
+from ._wrappers import ProfileBlock, async_wrapper, sync_wrapper
+from .snapshot import Snapshot, UnknownOperationError, unknown_operation
 from .stats import OperationStats
 
-get_ident = threading.get_ident
+__all__ = [
+    "DEFAULT_HISTORY_LIMIT",
+    "DEFAULT_OPERATION_LIMIT",
+    "FLUSH_EVERY",
+    "PerformanceProfiler",
+    "ProfileBlock",
+    "UnknownOperationError",
+    "get_performance_profiler",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 TrackMemory = bool | Literal["rss", "tracemalloc"] | None
 
-#: Pending records per operation that trigger folding them into the aggregates.
-FLUSH_EVERY = 4096
-
 #: Per-call records kept per operation by default (the statistics are unbounded).
 DEFAULT_HISTORY_LIMIT = 10_000
 
+#: Distinct operation names past which the profiler warns (once) that names
+#: probably carry data ("query 1", "query 2", ...).
+DEFAULT_OPERATION_LIMIT = 10_000
+
+# Older names, kept for code that imported them from here.
+_warn_internal = warn_internal
+_State = State
+
 _NS_PER_S = 1_000_000_000
 
-
-class UnknownOperationError(KeyError):
-    """No operation of that name has been profiled."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0]) if self.args else ""
-
-
-def unknown_operation(
-    name: str, known: list[str], problem: str, when_empty: str
-) -> UnknownOperationError:
-    """The error for an unknown name, suggesting the closest known names."""
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    if close:
-        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    elif known:
-        hint = f"known operations: {', '.join(repr(k) for k in sorted(known)[:10])}"
-    else:
-        hint = when_empty
-    return UnknownOperationError(f"{problem} {name!r}; {hint}")
+#: Every live profiler, so that a forked child can clear what it inherited.
+_PROFILERS: weakref.WeakSet[PerformanceProfiler] = weakref.WeakSet()
 
 
 def _check_name(name: object, what: str = "operation name") -> str:
@@ -68,336 +69,31 @@ def _check_name(name: object, what: str = "operation name") -> str:
     return name
 
 
-def _warn_internal(action: str, exc: BaseException) -> None:
-    # A warnings filter set to "error" must not reach user code either.
-    with contextlib.suppress(Exception):
-        warnings.warn(
-            f"wdbx_notebook: {action} failed ({type(exc).__name__}: {exc}); "
-            "the profiled code was not affected",
-            ProfilerInternalWarning,
-            stacklevel=3,
+def _check_clock(clock: object) -> _clock.Clock:
+    if not callable(clock):
+        raise TypeError(f"clock must be a callable returning int nanoseconds, got {clock!r}")
+    try:
+        reading = clock()
+    except Exception as err:
+        raise TypeError(
+            f"clock() must return int nanoseconds, but calling it raised {err!r}"
+        ) from err
+    if isinstance(reading, bool) or not isinstance(reading, int):
+        raise TypeError(
+            f"clock() must return int nanoseconds (like time.perf_counter_ns), got "
+            f"{type(reading).__name__} {reading!r}; a float clock such as time.perf_counter "
+            "would record every call as 0 ms"
         )
-
-
-class _State:
-    """The enabled flag, shared by every wrapper of one profiler."""
-
-    __slots__ = ("enabled",)
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-
-class _Operation:
-    """One named operation: pending records, exact aggregates, recent history.
-
-    Pending records are flat lists that wrappers ``extend`` with one tuple per
-    call (a single atomic list operation under the GIL): ``timed`` holds
-    ``start, end, thread`` triples, ``measured`` holds ``start, end, thread,
-    mem_before, mem_after`` quintuples. Flat lists turn into numpy columns in
-    one pass at flush time. Failures are rare and go to ``failed`` as tuples
-    with the exception type's name.
-    """
-
-    __slots__ = (
-        "_stats_cache",
-        "failed",
-        "failure_history",
-        "flush_limit",
-        "history",
-        "history_limit",
-        "history_rows",
-        "listeners",
-        "lock",
-        "measured",
-        "name",
-        "stats",
-        "timed",
-        "wall_offset_ns",
-    )
-
-    def __init__(self, name: str, history_limit: int, wall_offset_ns: int) -> None:
-        self.name = name
-        # Never replaced, only cleared: wrappers hold their bound ``extend``.
-        self.timed: list[int] = []
-        self.measured: list[int] = []
-        self.failed: list[tuple[Any, ...]] = []
-        self.lock = threading.Lock()
-        self.stats = OperationStats()
-        self.history_limit = history_limit
-        # Successful calls as (rows, 3 or 5) int64 chunks, oldest first, trimmed to the limit.
-        self.history: deque[Any] = deque()
-        self.history_rows = 0
-        self.failure_history: deque[tuple[Any, ...]] = deque(maxlen=history_limit)
-        self.wall_offset_ns = wall_offset_ns
-        self._stats_cache: dict[str, Any] | None = None
-        # Pending list length (in ints) that makes the recording thread flush;
-        # a one-item list so wrappers see changes made after they were built.
-        self.flush_limit = [5 * FLUSH_EVERY]
-        # Called as listener(operation_name) after each flush that added calls,
-        # outside the lock (alerts use this).
-        self.listeners: list[Callable[[str], None]] = []
-
-    def set_flush_every(self, calls: int) -> None:
-        """Flush after about ``calls`` pending successful calls (1 = every call)."""
-        self.flush_limit[0] = max(1, min(int(calls), FLUSH_EVERY)) * 3
-
-    def has_pending(self) -> bool:
-        return bool(self.timed or self.measured or self.failed)
-
-    def record_failure(
-        self, start: int, end: int, mem_before: int, mem_after: int, exc: BaseException
-    ) -> None:
-        try:
-            self.failed.append(
-                (start, end, threading.get_ident(), mem_before, mem_after, type(exc).__name__)
-            )
-            if len(self.failed) * 3 >= self.flush_limit[0]:  # the limit counts ints, 3 a call
-                self.flush(block=False)
-        except Exception as err:
-            _warn_internal(f"recording a failed call of {self.name!r}", err)
-
-    def flush(self, block: bool = True) -> None:
-        """Fold pending records into the aggregates and the history.
-
-        Producers only append; the one flusher holding the lock removes a
-        prefix, so records appended meanwhile wait for the next flush.
-        """
-        if not self.lock.acquire(blocking=block):
-            return  # another thread is flushing right now
-        added = False
-        try:
-            timed = _take_prefix(self.timed, 3)
-            measured = _take_prefix(self.measured, 5)
-            failed = _take_prefix(self.failed, 1)
-            if not (timed or measured or failed):
-                return
-            added = True
-            import numpy as np
-
-            offset = self.wall_offset_ns
-            stats = self.stats
-            for flat, width in ((timed, 3), (measured, 5)):
-                if not flat:
-                    continue
-                rows = np.fromiter(flat, dtype=np.int64, count=len(flat)).reshape(-1, width)
-                if width == 3:
-                    stats.add_successes(rows[:, 0], rows[:, 1], None, None, offset)
-                else:
-                    stats.add_successes(rows[:, 0], rows[:, 1], rows[:, 3], rows[:, 4], offset)
-                self._remember(rows)
-            if failed:
-                columns = np.array([r[:5] for r in failed], dtype=np.int64)
-                stats.add_failures(
-                    columns[:, 0],
-                    columns[:, 1],
-                    columns[:, 3],
-                    columns[:, 4],
-                    [r[5] for r in failed],
-                    offset,
-                )
-                names = self._thread_names_of(columns[:, 2])
-                self.failure_history.extend((record, names[record[2]]) for record in failed)
-            self._stats_cache = None
-        except Exception as err:
-            _warn_internal(f"aggregating calls of {self.name!r}", err)
-        finally:
-            self.lock.release()
-        if added and self.listeners:
-            for listener in list(self.listeners):
-                try:
-                    listener(self.name)
-                except Exception as err:
-                    _warn_internal(f"notifying a listener of {self.name!r}", err)
-
-    def _remember(self, rows: Any) -> None:
-        names = self._thread_names_of(rows[:, 2])
-        if self.history_limit <= 0:
-            return
-        self.history.append((rows, names))
-        self.history_rows += len(rows)
-        while self.history_rows - len(self.history[0][0]) >= self.history_limit:
-            self.history_rows -= len(self.history.popleft()[0])
-
-    def _thread_names_of(self, idents: Any) -> dict[int, str]:
-        """The name of each thread in a batch, as known now.
-
-        Resolved at flush time, while most threads still run, and kept with the
-        batch: thread ids are reused once a thread ends, so a later lookup
-        could name the wrong thread.
-        """
-        import numpy as np
-
-        first = int(idents[0])
-        # Usually one thread made the whole batch: skip sorting the ids then.
-        unique = [first] if (idents == first).all() else np.unique(idents).tolist()
-        names = {}
-        for ident in unique:
-            thread = threading._active.get(ident)  # type: ignore[attr-defined]
-            if thread is not None:
-                _LAST_THREAD_NAMES[ident] = names[ident] = thread.name
-            else:  # ended before this flush: its name as last seen, if ever
-                names[ident] = _LAST_THREAD_NAMES.get(ident, f"thread-{ident}")
-        return names
-
-    def recent_records(self, with_thread_names: bool = False) -> list[tuple[Any, ...]]:
-        """The last ``history_limit`` calls, oldest first, as tuples
-        ``(start_ns, end_ns, thread_ident, mem_before, mem_after, error_or_None)``,
-        with the thread's name appended when ``with_thread_names``."""
-        self.flush()
-        with self.lock:
-            chunks = list(self.history)
-            failures = list(self.failure_history)
-        records: list[tuple[Any, ...]] = []
-        for rows, names in chunks:
-            tail = (None,) if rows.shape[1] == 5 else (UNKNOWN, UNKNOWN, None)
-            if with_thread_names:
-                records.extend((*row, *tail, names[row[2]]) for row in rows.tolist())
-            else:
-                records.extend(tuple(row) + tail for row in rows.tolist())
-        if failures:
-            records.extend((*r, name) if with_thread_names else r for r, name in failures)
-            records.sort(key=lambda r: r[0])
-        return records[-self.history_limit :] if self.history_limit > 0 else []
-
-    def recent_successes(self) -> tuple[Any, Any]:
-        """``(starts, durations)`` in clock ns of the successful calls among the
-        last ``history_limit`` calls, oldest first (the successes of
-        :meth:`recent_records`, as numpy arrays)."""
-        self.flush()
-        with self.lock:
-            return self.recent_successes_locked()
-
-    def recent_successes_locked(self) -> tuple[Any, Any]:
-        """:meth:`recent_successes` for a caller that already holds ``lock``."""
-        import numpy as np
-
-        empty = np.empty(0, dtype=np.int64)
-        limit = self.history_limit
-        if limit <= 0:
-            return empty, empty
-        starts = np.concatenate([empty] + [rows[:, 0] for rows, _ in self.history])
-        durations = np.concatenate([empty] + [rows[:, 1] - rows[:, 0] for rows, _ in self.history])
-        if not self.failure_history:
-            return starts[-limit:], durations[-limit:]
-        # Failures share the window of the last ``limit`` calls, ordered by start.
-        failed_starts = np.array([record[0] for record, _ in self.failure_history], dtype=np.int64)
-        order = np.argsort(np.concatenate([starts, failed_starts]), kind="stable")
-        window = order[-limit:]
-        kept = window[window < len(starts)]
-        return starts[kept], durations[kept]
-
-    def summary(self) -> dict[str, Any]:
-        self.flush()
-        with self.lock:
-            if self._stats_cache is None:
-                self._stats_cache = self.stats.summary()
-            cached = self._stats_cache
-        return dict(cached, errors_by_type=dict(cached["errors_by_type"]))
-
-    def reset(self) -> None:
-        with self.lock:
-            self.timed.clear()
-            self.measured.clear()
-            self.failed.clear()
-            self.stats = OperationStats()
-            self.history.clear()
-            self.history_rows = 0
-            self.failure_history.clear()
-            self._stats_cache = None
-
-
-def _take_prefix(pending: list[Any], width: int) -> list[Any]:
-    """Remove and return the whole records at the front of a pending list."""
-    n = len(pending)
-    n -= n % width
-    if not n:
-        return []
-    taken = pending[:n]
-    del pending[:n]
-    return taken
-
-
-#: The last name seen for each thread id, for calls of threads that ended
-#: before their calls were flushed.
-_LAST_THREAD_NAMES: dict[int, str] = {}
-
-
-class ProfileBlock:
-    """A timed block: ``with profiler.profile_block("name"):`` or ``async with``.
-
-    After the block, ``duration_ms`` and ``memory_delta`` (bytes, or ``None``
-    when memory was not measured) hold this run's figures.
-    """
-
-    __slots__ = ("_clock", "_end", "_mem_after", "_mem_before", "_op", "_probe", "_start", "_state")
-
-    def __init__(
-        self, op: _Operation, clock: _clock.Clock, probe: _memory.MemoryProbe | None, state: _State
-    ) -> None:
-        self._op = op
-        self._clock = clock
-        self._probe = probe
-        self._state = state
-        self._start: int | None = None
-        self._end: int | None = None
-        self._mem_before = UNKNOWN
-        self._mem_after = UNKNOWN
-
-    def __enter__(self) -> ProfileBlock:
-        if not self._state.enabled:
-            self._start = None
-            return self
-        if self._probe is not None:
-            self._mem_before = self._probe()
-        self._start = self._clock()
-        return self
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
-        start = self._start
-        if start is None:
-            return False
-        self._end = end = self._clock()
-        op = self._op
-        if self._probe is not None:
-            self._mem_after = after = self._probe()
-            if exc is None:
-                op.measured.extend((start, end, get_ident(), self._mem_before, after))
-        elif exc is None:
-            op.timed.extend((start, end, get_ident()))
-        if exc is not None:
-            op.record_failure(start, end, self._mem_before, self._mem_after, exc)
-        elif len(op.timed) + len(op.measured) >= op.flush_limit[0]:
-            op.flush(block=False)
-        return False
-
-    async def __aenter__(self) -> ProfileBlock:
-        return self.__enter__()
-
-    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
-        return self.__exit__(exc_type, exc, tb)
-
-    @property
-    def duration_ms(self) -> float | None:
-        """This run's duration in milliseconds, once the block has ended."""
-        if self._start is None or self._end is None:
-            return None
-        return (self._end - self._start) / 1e6
-
-    @property
-    def memory_delta(self) -> int | None:
-        """This run's change of memory in bytes, or ``None`` when not measured."""
-        if self._mem_before == UNKNOWN or self._mem_after == UNKNOWN:
-            return None
-        return self._mem_after - self._mem_before
+    return clock
 
 
 class PerformanceProfiler:
-    """Records the duration, memory delta and outcome of named operations.
+    """Records the duration, memory delta, CPU time and outcome of named operations.
 
     Feed it with :meth:`profile` (a decorator), :meth:`profile_block` (a
     context manager) or the ``%%wdbx_profile`` cell magic; read it with
-    :meth:`get_statistics`, :meth:`get_all_operations` and the reports.
+    :meth:`get_statistics`, :meth:`get_all_operations`, :meth:`snapshot` and
+    the reports.
 
     >>> profiler = PerformanceProfiler()
     >>> @profiler.profile("square")
@@ -412,38 +108,62 @@ class PerformanceProfiler:
         track_memory: default memory mode for this profiler's operations:
             ``True``/``"rss"`` (resident memory, the default), ``False`` (time
             only) or ``"tracemalloc"`` (exact Python heap, slow).
+        track_cpu: record each call's thread CPU time; ``None`` (the default)
+            means "with memory tracking": the default mode measures CPU time,
+            time-only mode stays as lean as it can be unless ``True``.
         history_limit: per-call records kept per operation (most recent).
-        clock: a zero-argument callable returning monotonic nanoseconds.
+        clock: a zero-argument callable returning monotonic int nanoseconds.
         enabled: start enabled (the default) or disabled.
+        operation_limit: distinct operation names past which the profiler
+            warns once that names probably carry data (``None``: never).
     """
 
     def __init__(
         self,
         *,
         track_memory: TrackMemory = True,
+        track_cpu: bool | None = None,
         history_limit: int = DEFAULT_HISTORY_LIMIT,
         clock: _clock.Clock | None = None,
         enabled: bool = True,
+        operation_limit: int | None = DEFAULT_OPERATION_LIMIT,
     ) -> None:
         self._default_memory = self._check_track_memory(track_memory, allow_none=False)
+        self._default_cpu = self._check_track_cpu(track_cpu)
         if (
             not isinstance(history_limit, int)
             or isinstance(history_limit, bool)
             or history_limit < 0
         ):
             raise ValueError(f"history_limit must be an int >= 0, got {history_limit!r}")
-        if clock is not None and not callable(clock):
-            raise TypeError(f"clock must be a callable returning nanoseconds, got {clock!r}")
+        if operation_limit is not None and (
+            not isinstance(operation_limit, int)
+            or isinstance(operation_limit, bool)
+            or operation_limit < 1
+        ):
+            raise ValueError(
+                f"operation_limit must be an int >= 1 or None, got {operation_limit!r}"
+            )
         self.history_limit = history_limit
-        self._clock: _clock.Clock = clock if clock is not None else _clock.now_ns
+        self.operation_limit = operation_limit
+        self._clock: _clock.Clock = _clock.now_ns if clock is None else _check_clock(clock)
+        # GC pauses are read on the default clock; a fake clock gets none attributed.
+        self._gc_pauses = _gc.pauses if self._clock is _clock.now_ns else _gc.no_pauses
         # Records hold monotonic readings; this offset puts them on the wall clock.
         self._wall_offset_ns = _clock.wall_ns() - self._clock()
         self._operations: dict[str, _Operation] = {}
         self._registry_lock = threading.Lock()
-        self._state = _State(bool(enabled))
-        # Called as hook(operation) when an operation is first created (alerts
-        # use this to watch operations that match a pattern later).
-        self._new_operation_hooks: list[Callable[[_Operation], None]] = []
+        self._state = State(bool(enabled))
+        self._new_operation_hooks: list[Callable[[str], None]] = []
+        self._warned_operation_limit = False
+        # Calls absorbed from other processes: drain ids seen, and per source.
+        self._absorbed: set[str] = set()
+        self._sources: dict[str, dict[str, Any]] = {}
+        self._source_stats: dict[str, dict[str, OperationStats]] = {}
+        self._drains = itertools.count(1)
+        _PROFILERS.add(self)
+        _gc.install()
+        weakref.finalize(self, _gc.uninstall)
 
     # -- configuration -----------------------------------------------------
     @staticmethod
@@ -457,6 +177,12 @@ class PerformanceProfiler:
             f"{' or None' if allow_none else ''}, got {value!r}"
         )
 
+    @staticmethod
+    def _check_track_cpu(value: object) -> bool | None:
+        if value is None or isinstance(value, bool):
+            return value
+        raise ValueError(f"track_cpu must be True, False or None, got {value!r}")
+
     def _probe_for(self, track_memory: TrackMemory) -> _memory.MemoryProbe | None:
         mode = self._default_memory if track_memory is None else track_memory
         if mode is False:
@@ -464,6 +190,13 @@ class PerformanceProfiler:
         if mode == "tracemalloc":
             return _memory.tracemalloc_probe()
         return _memory.rss_probe()
+
+    def _cpu_for(self, track_cpu: bool | None, probe: Any) -> bool:
+        if track_cpu is not None:
+            return track_cpu
+        if self._default_cpu is not None:
+            return self._default_cpu
+        return probe is not None
 
     def _operation(self, name: str) -> _Operation:
         op = self._operations.get(name)
@@ -473,14 +206,30 @@ class PerformanceProfiler:
                 created = op is None
                 if op is None:
                     op = _Operation(name, self.history_limit, self._wall_offset_ns)
+                    op.gc_pauses = self._gc_pauses
                     self._operations[name] = op
             if created:
-                for hook in list(self._new_operation_hooks):
-                    try:
-                        hook(op)
-                    except Exception as err:
-                        _warn_internal(f"watching the new operation {name!r}", err)
+                self._created(name)
         return op
+
+    def _created(self, name: str) -> None:
+        limit = self.operation_limit
+        if limit is not None and not self._warned_operation_limit and len(self._operations) > limit:
+            self._warned_operation_limit = True
+            with contextlib.suppress(Exception):
+                warnings.warn(
+                    f"wdbx_notebook: {len(self._operations)} distinct operation names (more than "
+                    f"operation_limit={limit}); names that carry data, such as "
+                    f'profile_block(f"query {{i}}"), make one operation per item. Name each kind '
+                    'of work once (profile_block("query")), or raise operation_limit.',
+                    WdbxWarning,
+                    stacklevel=4,
+                )
+        for hook in list(self._new_operation_hooks):
+            try:
+                hook(name)
+            except Exception as err:
+                warn_internal(f"watching the new operation {name!r}", err)
 
     @property
     def enabled(self) -> bool:
@@ -497,20 +246,28 @@ class PerformanceProfiler:
 
     # -- feeding -----------------------------------------------------------
     @overload
-    def profile(self, name: F, *, track_memory: TrackMemory = None) -> F: ...
+    def profile(
+        self, name: F, *, track_memory: TrackMemory = None, track_cpu: bool | None = None
+    ) -> F: ...
     @overload
     def profile(
-        self, name: str | None = None, *, track_memory: TrackMemory = None
+        self,
+        name: str | None = None,
+        *,
+        track_memory: TrackMemory = None,
+        track_cpu: bool | None = None,
     ) -> Callable[[F], F]: ...
 
-    def profile(self, name: Any = None, *, track_memory: TrackMemory = None) -> Any:
+    def profile(
+        self, name: Any = None, *, track_memory: TrackMemory = None, track_cpu: bool | None = None
+    ) -> Any:
         """Decorator that records every call of a function under an operation name.
 
         Use as ``@profiler.profile``, ``@profiler.profile("name")`` or
         ``@profiler.profile(name="name", track_memory=False)``. Without a name,
         the operation is named after the function's qualified name. Works on
-        plain functions, methods and ``async def`` functions (whose duration
-        covers the whole await).
+        plain functions, methods, ``staticmethod`` objects and ``async def``
+        functions (whose duration covers the whole await).
 
         >>> profiler = PerformanceProfiler()
         >>> @profiler.profile
@@ -521,28 +278,40 @@ class PerformanceProfiler:
         ['load']
         """
         track_memory = self._check_track_memory(track_memory)
-        if callable(name):
-            return self._wrap(name, name.__qualname__, track_memory)
+        track_cpu = self._check_track_cpu(track_cpu)
+        if not isinstance(name, str) and (
+            callable(name) or isinstance(name, (staticmethod, classmethod))
+        ):
+            return self._decorate(name, None, track_memory, track_cpu)
         if name is not None:
             _check_name(name)
 
         def decorator(func: F) -> F:
-            if not callable(func):
-                hint = ""
-                if isinstance(func, (classmethod, staticmethod)):
-                    hint = f"; put @profile below @{type(func).__name__}, next to the function"
-                raise TypeError(
-                    "profile() decorates a function or other callable, "
-                    f"got {type(func).__name__} {func!r}{hint}"
-                )
-            op_name = (
-                name if name is not None else getattr(func, "__qualname__", None) or repr(func)
-            )
-            return self._wrap(func, op_name, track_memory)
+            return self._decorate(func, name, track_memory, track_cpu)
 
         return decorator
 
-    def _wrap(self, func: Any, name: str, track_memory: TrackMemory) -> Any:
+    def _decorate(
+        self, func: Any, name: str | None, track_memory: TrackMemory, track_cpu: bool | None
+    ) -> Any:
+        if isinstance(func, staticmethod):
+            # @profile above @staticmethod: profile the function, keep it static.
+            inner = func.__func__
+            return staticmethod(self._decorate(inner, name, track_memory, track_cpu))
+        if isinstance(func, classmethod):
+            raise TypeError(
+                "profile() cannot wrap a classmethod object; put @profile below @classmethod, "
+                "next to the function"
+            )
+        if not callable(func):
+            raise TypeError(
+                "profile() decorates a function or other callable, "
+                f"got {type(func).__name__} {func!r}"
+            )
+        op_name = name if name is not None else getattr(func, "__qualname__", None) or repr(func)
+        return self._wrap(func, op_name, track_memory, track_cpu)
+
+    def _wrap(self, func: Any, name: str, track_memory: TrackMemory, track_cpu: bool | None) -> Any:
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
             # A generator's call returns before its body runs: timing it would
             # report a few hundred nanoseconds whatever the work costs.
@@ -553,14 +322,17 @@ class PerformanceProfiler:
             )
         op = self._operation(name)
         probe = self._probe_for(track_memory)
+        cpu = self._cpu_for(track_cpu, probe)
         if inspect.iscoroutinefunction(func):
-            wrapper = async_wrapper(func, op, self._clock, probe, self._state)
+            wrapper = async_wrapper(func, op, self._clock, probe, cpu, self._state)
         else:
-            wrapper = sync_wrapper(func, op, self._clock, probe, self._state)
+            wrapper = sync_wrapper(func, op, self._clock, probe, cpu, self._state)
         wrapper.__wdbx_operation__ = name  # type: ignore[attr-defined]
         return wrapper
 
-    def profile_block(self, name: str, *, track_memory: TrackMemory = None) -> ProfileBlock:
+    def profile_block(
+        self, name: str, *, track_memory: TrackMemory = None, track_cpu: bool | None = None
+    ) -> ProfileBlock:
         """Context manager that records one run of a block under ``name``.
 
         Works with ``with`` and ``async with``; the returned block exposes
@@ -574,22 +346,102 @@ class PerformanceProfiler:
         """
         _check_name(name)
         track_memory = self._check_track_memory(track_memory)
-        return ProfileBlock(
-            self._operation(name), self._clock, self._probe_for(track_memory), self._state
-        )
+        probe = self._probe_for(track_memory)
+        cpu = self._cpu_for(self._check_track_cpu(track_cpu), probe)
+        return ProfileBlock(self._operation(name), self._clock, probe, self._state, cpu)
+
+    # -- hooks (alerts and integrations use these) ---------------------------
+    def on_new_operation(self, callback: Callable[[str], Any]) -> Callable[[], None]:
+        """Call ``callback(name)`` whenever an operation is first created.
+
+        Returns a function that removes the hook again.
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
+        self._new_operation_hooks.append(callback)
+        return lambda: _discard(self._new_operation_hooks, callback)
+
+    def watch(
+        self, name: str, callback: Callable[[str], Any], *, every: int = FLUSH_EVERY
+    ) -> Callable[[], None]:
+        """Call ``callback(name)`` after new calls of operation ``name`` are folded in,
+        at least every ``every`` calls (1 = after each call).
+
+        Returns a function that removes the watch (and restores the batch size).
+        The callback runs on the recording thread, outside the profiler's locks;
+        what it raises becomes a :class:`~wdbx_notebook.ProfilerInternalWarning`.
+        """
+        _check_name(name)
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1, got {every!r}")
+        op = self._operation(name)
+        op.listeners.append(callback)
+        op.set_flush_every(min(every, op.watch_every))
+
+        def unwatch() -> None:
+            _discard(op.listeners, callback)
+            if not op.listeners:
+                op.set_flush_every(FLUSH_EVERY)
+
+        return unwatch
+
+    def operation_names(self) -> list[str]:
+        """Every operation name known, including those without calls yet."""
+        return list(self._operations)
 
     # -- reading -----------------------------------------------------------
     def _known(self, name: object) -> _Operation:
         _check_name(name)
         op = self._operations.get(name)  # type: ignore[call-overload]
-        if op is None:
+        if op is None:  # a reset operation is still known, with zero calls
             raise unknown_operation(
                 str(name),
-                list(self._operations),
+                self.get_all_operations(),
                 "no profiled operation named",
                 "nothing has been profiled yet",
             )
         return op
+
+    def snapshot(self, names: Iterable[str] | None = None) -> Snapshot:
+        """A read-only :class:`~wdbx_notebook.snapshot.Snapshot` of every operation
+        (or of ``names``) now: what every view reads.
+
+        Each operation is copied in one step under its lock, so its aggregates and
+        recent calls agree; later calls do not change the snapshot.
+
+        >>> profiler = PerformanceProfiler()
+        >>> profiler.snapshot().get_all_operations()
+        []
+        """
+        ops = (
+            [self._known(n) for n in names]
+            if names is not None
+            else list(self._operations.values())
+        )
+        stats: dict[str, OperationStats] = {}
+        calls: dict[str, Any] = {}
+        summaries = {}
+        for op in ops:
+            copied, chunks, summary = op.capture()
+            if not copied.call_count and names is None:
+                continue
+            stats[op.name] = copied
+            calls[op.name] = chunks
+            if summary is not None:
+                summaries[op.name] = summary
+        return Snapshot(
+            stats,
+            calls,
+            summaries=summaries,
+            environment=_environment.environment_facts(),
+            history_limit=self.history_limit,
+            sources=self._sources,
+            source_stats={
+                k: {n: s.copy() for n, s in v.items()} for k, v in self._source_stats.items()
+            },
+        )
 
     def get_statistics(self, name: str) -> dict[str, Any]:
         """Statistics of one operation (see the README for each definition).
@@ -602,73 +454,50 @@ class PerformanceProfiler:
         ``total_memory_impact`` and ``max_memory_delta`` (bytes),
         ``memory_call_count``, ``calls_per_second`` (calls over the span from
         the first start to the last end), ``first_call`` and ``last_call``
-        (seconds since the epoch), ``errors_by_type`` and
-        ``percentiles_exact``.
+        (seconds since the epoch), ``errors_by_type``, ``percentiles_exact``,
+        and where measured ``avg_cpu_ms``, ``cpu_share``, ``avg_waiting_ms``,
+        ``gc_pause_ms``, ``calls_with_gc`` and ``first_call_ms``.
 
         Raises:
             KeyError: no operation has that name; the message suggests close names.
         """
+        return self._known(name).summary().as_dict()
+
+    def summary(self, name: str) -> Any:
+        """The typed statistics of one operation (a :class:`~.stats.OperationSummary`)."""
         return self._known(name).summary()
 
     def get_all_operations(self) -> list[str]:
         """Names of the operations with at least one recorded call, in order of first use."""
-        names = []
-        for name, op in list(self._operations.items()):
-            if op.has_pending():
-                op.flush()
-            if op.stats.call_count:
-                names.append(name)
-        return names
+        return [name for name, op in list(self._operations.items()) if op.call_count()]
 
     def get_all_statistics(self) -> dict[str, dict[str, Any]]:
         """``{name: get_statistics(name)}`` for every operation with calls."""
-        return {name: self._operations[name].summary() for name in self.get_all_operations()}
+        return {
+            name: self._operations[name].summary().as_dict() for name in self.get_all_operations()
+        }
 
     def operation_stats(self, name: str) -> OperationStats:
         """A copy of one operation's raw aggregates (for saving and merging)."""
-        op = self._known(name)
-        op.flush()
-        with op.lock:
-            return op.stats.copy()
+        return self._known(name).capture()[0]
 
     def get_call_history(self, name: str | None = None) -> dict[str, list[dict[str, Any]]]:
-        """Per-call records of the most recent ``history_limit`` calls per operation.
+        """Per-call records of the most recent ``history_limit`` calls per operation,
+        oldest first.
 
         Each record: ``timestamp`` (start, seconds since the epoch),
         ``duration_ms``, ``memory_delta`` (bytes or ``None``), ``success``,
         ``error`` (exception type name or ``None``) and ``thread`` (its name).
         """
-        names = [self._known(name).name] if name is not None else self.get_all_operations()
-        return {
-            op_name: [
-                _record_dict(r, self._wall_offset_ns)
-                for r in self._operations[op_name].recent_records(with_thread_names=True)
-            ]
-            for op_name in names
-        }
-
-    def history_records(self, name: str, with_thread_names: bool = False) -> list[tuple[Any, ...]]:
-        """Raw recent calls ``(start_ns, end_ns, thread, mem_before, mem_after, error)``.
-
-        Times are readings of the profiler's clock (add :attr:`wall_offset_ns`
-        for the wall clock); ``thread`` is the thread's id; memory is -1 where
-        unknown; error is ``None`` for a successful call. ``with_thread_names``
-        appends the thread's name to each tuple. Cheaper than
-        :meth:`get_call_history` for plots.
-        """
-        return self._known(name).recent_records(with_thread_names)
+        return self.snapshot(None if name is None else [name]).get_call_history(name)
 
     def recent_durations_ns(self, name: str) -> Any:
-        """Durations (ns, a numpy array) of the recent successful calls, oldest first.
-
-        The same as a saved session's :meth:`~wdbx_notebook.Snapshot.recent_durations_ns`:
-        comparisons, trends and saving read both alike.
-        """
-        return self._known(name).recent_successes()[1]
+        """Durations (ns, a numpy array) of the recent successful calls, in start order."""
+        return self.snapshot([name]).recent_durations_ns(name)
 
     def recent_starts_ns(self, name: str) -> Any:
-        """Start times (ns since the epoch) of the recent successful calls, oldest first."""
-        return self._known(name).recent_successes()[0] + self._wall_offset_ns
+        """Start times (ns since the epoch) of the recent successful calls."""
+        return self.snapshot([name]).recent_starts_ns(name)
 
     @property
     def wall_offset_ns(self) -> int:
@@ -680,63 +509,167 @@ class PerformanceProfiler:
 
         Decorated functions keep working and record afresh.
         """
-        if name is None:
-            for op in list(self._operations.values()):
-                op.reset()
-        else:
-            self._known(name).reset()
+        ops = list(self._operations.values()) if name is None else [self._known(name)]
+        for op in ops:
+            op.reset()
+            self._notify(op)
 
-    # -- views (each imports its heavy dependency only when used) ----------------
-    def to_dataframe(self) -> Any:
+    # -- other processes -----------------------------------------------------
+    def drain(self, worker: str | None = None) -> Snapshot:
+        """What was recorded since the previous drain, as a Snapshot; the next drain
+        starts from here.
+
+        A call lands in exactly one drain; the profiler's own statistics are not
+        cleared (a worker that also serves metrics keeps its cumulative view).
+        Hand the result to :meth:`absorb` in another process.
+
+        >>> profiler = PerformanceProfiler()
+        >>> with profiler.profile_block("step"):
+        ...     pass
+        >>> profiler.drain().get_statistics("step")["call_count"], len(profiler.drain())
+        (1, 0)
+        """
+        stats: dict[str, OperationStats] = {}
+        calls: dict[str, Any] = {}
+        for op in list(self._operations.values()):
+            drained, chunks, _ = op.capture(drain=True)
+            if drained.call_count:
+                stats[op.name] = drained
+                calls[op.name] = chunks
+        host, pid = socket.gethostname(), os.getpid()
+        origin = {
+            "host": host,
+            "pid": pid,
+            "worker": worker,
+            "drain_id": f"{host}:{pid}:{_PROCESS_TOKEN}:{next(self._drains)}",
+        }
+        return Snapshot(
+            stats,
+            calls,
+            environment=_environment.environment_facts(),
+            history_limit=self.history_limit,
+            origin=origin,
+        )
+
+    def absorb(self, snapshot: Snapshot) -> int:
+        """Merge a Snapshot from another process (usually a :meth:`drain`) into this
+        profiler, exactly; returns the number of calls added.
+
+        Counts, sums, extremes, mean and std merge exactly, percentile sketches
+        merge, recent calls merge in start order; alerts see the new calls.
+        Absorbing the same drain twice adds nothing. :meth:`sources` tells
+        where absorbed calls came from.
+        """
+        if not isinstance(snapshot, Snapshot):
+            raise TypeError(
+                "absorb() takes a Snapshot (for example a worker's profiler.drain()), "
+                f"got {type(snapshot).__name__} {snapshot!r}"
+            )
+        origin = snapshot.origin or {}
+        drain_id = origin.get("drain_id")
+        with self._registry_lock:
+            if drain_id is not None:
+                if drain_id in self._absorbed:
+                    return 0
+                self._absorbed.add(drain_id)
+        source = _source_key(origin)
+        added = 0
+        touched = []
+        for name in snapshot.get_all_operations():
+            stats = snapshot.operation_stats(name)
+            op = self._operation(name)
+            with op.lock:
+                op.absorb_stats(stats, snapshot.calls(name))
+            touched.append(op)
+            added += stats.call_count
+            per_source = self._source_stats.setdefault(source, {})
+            if name in per_source:
+                per_source[name].merge(stats)
+            else:
+                per_source[name] = stats.copy()
+        entry = self._sources.setdefault(
+            source,
+            {
+                "host": origin.get("host"),
+                "pid": origin.get("pid"),
+                "worker": origin.get("worker"),
+                "calls": 0,
+            },
+        )
+        entry["calls"] += added
+        for op in touched:
+            self._notify(op)
+        return added
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Where absorbed calls came from: ``{"source", "host", "pid", "worker", "calls"}``."""
+        return [{"source": key, **info} for key, info in self._sources.items()]
+
+    def _notify(self, op: _Operation) -> None:
+        for listener in list(op.listeners):
+            try:
+                listener(op.name)
+            except Exception as err:
+                warn_internal(f"notifying a listener of {op.name!r}", err)
+
+    def _after_fork_in_child(self) -> None:
+        self._registry_lock = threading.Lock()
+        for op in list(self._operations.values()):
+            op.after_fork()
+        self._absorbed = set()
+        self._sources = {}
+        self._source_stats = {}
+
+    # -- shortcuts to the views (they live above the core, in _views) ----------
+    def to_dataframe(self, **options: Any) -> Any:
         """One row per operation, one column per statistic (a pandas DataFrame)."""
-        from .frames import statistics_dataframe
+        from . import _views
 
-        return statistics_dataframe(self)
+        return _views.to_dataframe(self, **options)
 
     def history_dataframe(self, name: str | None = None, **options: Any) -> Any:
         """One row per recorded call (a pandas DataFrame).
 
         See :func:`wdbx_notebook.frames.history_dataframe` for the options.
         """
-        from .frames import history_dataframe
+        from . import _views
 
-        return history_dataframe(self, name, **options)
+        return _views.history_dataframe(self, name, **options)
 
     def report(self, format_type: str = "text") -> Any:
         """A :class:`~wdbx_notebook.report.PerformanceReport` of this profiler, right now."""
-        from .report import PerformanceReport
+        from . import _views
 
-        return PerformanceReport(self, format_type)
+        return _views.report(self, format_type)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from .jupyter.display import profiler_bundle
+    def explain(self, name: str) -> Any:
+        """Why one operation is slow or varies (CPU vs waiting, GC, warm-up, a busy machine)."""
+        from . import _views
 
-        return profiler_bundle(self)
+        return _views.explain(self, name)
 
-    # -- trends: saving, comparing, alerting -------------------------------------
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from . import _views
+
+        return _views.mimebundle(self)
+
     def save(self, path: Any) -> Any:
-        """Save every operation's aggregates to a JSON session file.
+        """Save every operation's aggregates and recent calls to a JSON session file.
 
         See :mod:`wdbx_notebook.persistence`.
         """
-        from .persistence import save_session
+        from . import _views
 
-        return save_session(self, path)
-
-    def snapshot(self) -> Any:
-        """A read-only snapshot of the statistics now (:mod:`wdbx_notebook.persistence`)."""
-        from .persistence import snapshot
-
-        return snapshot(self)
+        return _views.save(self, path)
 
     def compare_operations(self, a: str, b: str, **options: Any) -> Any:
         """Compare two operations of this profiler.
 
         See :func:`wdbx_notebook.compare.compare_operations`.
         """
-        from .compare import compare_operations
+        from . import _views
 
-        return compare_operations(self, a, b, **options)
+        return _views.compare_operations(self, a, b, **options)
 
     def add_alert(
         self,
@@ -760,21 +693,21 @@ class PerformanceProfiler:
         >>> profiler = PerformanceProfiler()
         >>> rule = profiler.add_alert("vector_*", metric="p95_duration_ms", above=50.0)
         """
-        from .alerts import add_alert
+        from . import _views
 
-        return add_alert(self, pattern, metric, above, below, callback, baseline, **options)
+        return _views.add_alert(self, pattern, metric, above, below, callback, baseline, **options)
 
     def list_alerts(self) -> Any:
         """The alert rules of this profiler; see :mod:`wdbx_notebook.alerts`."""
-        from .alerts import list_alerts
+        from . import _views
 
-        return list_alerts(self)
+        return _views.list_alerts(self)
 
     def remove_alert(self, rule: Any = None) -> Any:
         """Remove one alert rule (or all); see :mod:`wdbx_notebook.alerts`."""
-        from .alerts import remove_alert
+        from . import _views
 
-        return remove_alert(self, rule)
+        return _views.remove_alert(self, rule)
 
     def __repr__(self) -> str:
         ops = self.get_all_operations()
@@ -782,16 +715,21 @@ class PerformanceProfiler:
         return f"<PerformanceProfiler {state}, {len(ops)} operation{'s' if len(ops) != 1 else ''}>"
 
 
-def _record_dict(record: tuple[Any, ...], wall_offset_ns: int) -> dict[str, Any]:
-    start, end, _ident, before, after, error, thread = record
-    return {
-        "timestamp": (start + wall_offset_ns) / _NS_PER_S,
-        "duration_ms": (end - start) / 1e6,
-        "memory_delta": None if before == UNKNOWN or after == UNKNOWN else after - before,
-        "success": error is None,
-        "error": error,
-        "thread": thread,
-    }
+#: Tells this process's drains from those of an earlier process with the same pid.
+_PROCESS_TOKEN = uuid.uuid4().hex[:12]
+
+
+def _source_key(origin: dict[str, Any]) -> str:
+    if not origin:
+        return "unknown"
+    worker = origin.get("worker")
+    base = f"{origin.get('host')}:{origin.get('pid')}"
+    return f"{base} ({worker})" if worker else base
+
+
+def _discard(items: list[Any], item: Any) -> None:
+    with contextlib.suppress(ValueError):
+        items.remove(item)
 
 
 _shared_profiler: PerformanceProfiler | None = None
@@ -810,3 +748,19 @@ def get_performance_profiler() -> PerformanceProfiler:
             if _shared_profiler is None:
                 _shared_profiler = PerformanceProfiler()
     return _shared_profiler
+
+
+def _after_fork_in_child() -> None:
+    global _shared_lock, _PROCESS_TOKEN
+    _shared_lock = threading.Lock()
+    _PROCESS_TOKEN = uuid.uuid4().hex[:12]
+    for profiler in list(_PROFILERS):
+        profiler._after_fork_in_child()
+
+
+# A forked child starts with empty profilers: no inherited calls, fresh locks
+# (a lock another thread held at fork time would never be released there).
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+_operation.shared_profiler = get_performance_profiler

@@ -26,7 +26,7 @@ Definitions (also in the README):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -135,6 +135,13 @@ class DurationDistribution:
         for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
             buckets[key] = buckets.get(key, 0) + count
 
+    def copy(self) -> DurationDistribution:
+        clone = DurationDistribution()
+        clone.count = self.count
+        clone._exact = None if self._exact is None else list(self._exact)
+        clone._buckets = dict(self._buckets)
+        return clone
+
     def merge(self, other: DurationDistribution) -> None:
         import numpy as np
 
@@ -162,8 +169,8 @@ class DurationDistribution:
         if self.count == 0:
             return [0.0 for _ in fractions]
         if self._exact is not None:
-            ordered = sorted(self._exact)
-            return [percentile_linear(ordered, f) for f in fractions]
+            values = np.array(self._exact, dtype=np.float64)
+            return [float(v) for v in np.quantile(values, fractions)]
         keys = np.array(sorted(self._buckets), dtype=np.int64)
         ends = np.cumsum([self._buckets[k] for k in keys.tolist()])
         mids = bucket_midpoints(keys)
@@ -214,6 +221,9 @@ class OperationStats:
 
     __slots__ = (
         "call_count",
+        "cpu_count",
+        "cpu_sum_ns",
+        "cpu_wall_sum_ns",
         "distribution",
         "duration_m2",
         "duration_max_ns",
@@ -222,7 +232,11 @@ class OperationStats:
         "duration_sum_ns",
         "error_count",
         "errors_by_type",
+        "first_duration_ns",
         "first_start_ns",
+        "first_success_start_ns",
+        "gc_call_count",
+        "gc_sum_ns",
         "last_end_ns",
         "memory_count",
         "memory_max",
@@ -248,6 +262,16 @@ class OperationStats:
         self.memory_max: int | None = None
         self.first_start_ns: int | None = None
         self.last_end_ns: int | None = None
+        # CPU time of the successful calls that measured it, and their wall time.
+        self.cpu_count = 0
+        self.cpu_sum_ns = 0
+        self.cpu_wall_sum_ns = 0
+        # Time spent in garbage collection inside successful calls.
+        self.gc_sum_ns = 0
+        self.gc_call_count = 0
+        # The earliest successful call (by start, ns since the epoch) and its duration.
+        self.first_success_start_ns: int | None = None
+        self.first_duration_ns: int | None = None
 
     # -- feeding -----------------------------------------------------------
     def add_successes(
@@ -257,7 +281,10 @@ class OperationStats:
         mem_before: np.ndarray | None = None,
         mem_after: np.ndarray | None = None,
         wall_offset_ns: int = 0,
+        cpu_ns: np.ndarray | None = None,
+        gc_ns: np.ndarray | None = None,
     ) -> None:
+        """Fold a batch of successful calls in (int64 columns; -1 marks an unknown figure)."""
         n = len(starts)
         if not n:
             return
@@ -270,6 +297,22 @@ class OperationStats:
         self.duration_min_ns = _pick(min, self.duration_min_ns, int(durations.min()))
         self.duration_max_ns = _pick(max, self.duration_max_ns, int(durations.max()))
         self.distribution.add(durations)
+        first = int(starts.argmin())
+        first_start = int(starts[first]) + wall_offset_ns
+        if self.first_success_start_ns is None or first_start < self.first_success_start_ns:
+            self.first_success_start_ns = first_start
+            self.first_duration_ns = int(durations[first])
+        if cpu_ns is not None:
+            known = cpu_ns >= 0
+            if known.any():
+                self.cpu_count += int(known.sum())
+                self.cpu_sum_ns += int(cpu_ns[known].sum())
+                self.cpu_wall_sum_ns += int(durations[known].sum())
+        if gc_ns is not None:
+            paused = gc_ns > 0
+            if paused.any():
+                self.gc_call_count += int(paused.sum())
+                self.gc_sum_ns += int(gc_ns[paused].sum())
         self._add_span(starts, ends, wall_offset_ns)
         self._add_memory(mem_before, mem_after)
 
@@ -340,15 +383,30 @@ class OperationStats:
         self.memory_max = _pick(max, self.memory_max, other.memory_max)
         self.first_start_ns = _pick(min, self.first_start_ns, other.first_start_ns)
         self.last_end_ns = _pick(max, self.last_end_ns, other.last_end_ns)
+        self.cpu_count += other.cpu_count
+        self.cpu_sum_ns += other.cpu_sum_ns
+        self.cpu_wall_sum_ns += other.cpu_wall_sum_ns
+        self.gc_sum_ns += other.gc_sum_ns
+        self.gc_call_count += other.gc_call_count
+        if other.first_success_start_ns is not None and (
+            self.first_success_start_ns is None
+            or other.first_success_start_ns < self.first_success_start_ns
+        ):
+            self.first_success_start_ns = other.first_success_start_ns
+            self.first_duration_ns = other.first_duration_ns
 
     def copy(self) -> OperationStats:
-        clone = OperationStats()
-        clone.merge(self)
+        """An independent copy (cheap: plain fields, one list or dict for the distribution)."""
+        clone = OperationStats.__new__(OperationStats)
+        for slot in self.__slots__:
+            setattr(clone, slot, getattr(self, slot))
+        clone.errors_by_type = dict(self.errors_by_type)
+        clone.distribution = self.distribution.copy()
         return clone
 
     # -- reading -----------------------------------------------------------
-    def summary(self) -> dict[str, Any]:
-        """The statistics dict that ``get_statistics`` returns (see the module doc)."""
+    def summary(self) -> OperationSummary:
+        """The typed summary behind ``get_statistics`` (see the module doc)."""
         n = self.success_count
         quantiles = (
             self.distribution.quantiles_ns(f for _, f in PERCENTILES)
@@ -364,7 +422,7 @@ class OperationStats:
         calls_per_second = (
             self.call_count * _NS_PER_S / span_ns if self.call_count >= 2 and span_ns > 0 else 0.0
         )
-        stats: dict[str, Any] = {
+        values: dict[str, Any] = {
             "call_count": self.call_count,
             "success_count": self.success_count,
             "error_count": self.error_count,
@@ -377,8 +435,10 @@ class OperationStats:
             "max_duration_ms": (self.duration_max_ns or 0) / _NS_PER_MS,
         }
         for (key, _), value in zip(PERCENTILES, quantiles, strict=True):
-            stats[key] = value / _NS_PER_MS
-        stats.update(
+            values[key] = value / _NS_PER_MS
+        cpu_ms = self.cpu_sum_ns / self.cpu_count / _NS_PER_MS if self.cpu_count else None
+        wall_ms = self.cpu_wall_sum_ns / self.cpu_count / _NS_PER_MS if self.cpu_count else None
+        values.update(
             {
                 "std_duration_ms": std_ns / _NS_PER_MS,
                 "avg_memory_delta": self.memory_sum / self.memory_count
@@ -394,9 +454,21 @@ class OperationStats:
                 "last_call": None if self.last_end_ns is None else self.last_end_ns / _NS_PER_S,
                 "errors_by_type": dict(self.errors_by_type),
                 "percentiles_exact": self.distribution.is_exact,
+                "avg_cpu_ms": cpu_ms,
+                "cpu_share": None
+                if not self.cpu_wall_sum_ns
+                else 100.0 * self.cpu_sum_ns / self.cpu_wall_sum_ns,
+                "avg_waiting_ms": None
+                if cpu_ms is None or wall_ms is None
+                else max(wall_ms - cpu_ms, 0.0),
+                "gc_pause_ms": self.gc_sum_ns / _NS_PER_MS,
+                "calls_with_gc": self.gc_call_count,
+                "first_call_ms": None
+                if self.first_duration_ns is None
+                else self.first_duration_ns / _NS_PER_MS,
             }
         )
-        return stats
+        return OperationSummary(values)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild these aggregates, as JSON-ready data."""
@@ -407,15 +479,136 @@ class OperationStats:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OperationStats:
+        """Rebuild aggregates from :meth:`to_dict`; fields added after the first schema
+        (CPU, GC, first call) may be missing and then start empty."""
         stats = cls()
         for slot in cls.__slots__:
             if slot == "distribution":
                 stats.distribution = DurationDistribution.from_dict(data["distribution"])
             elif slot == "errors_by_type":
                 stats.errors_by_type = {str(k): int(v) for k, v in data[slot].items()}
+            elif slot in OPTIONAL_FIELDS and slot not in data:
+                continue
             else:
                 setattr(stats, slot, data[slot])
         return stats
+
+
+#: Aggregates added after schema 1's first files: absent from older files.
+OPTIONAL_FIELDS = frozenset(
+    {
+        "cpu_count",
+        "cpu_sum_ns",
+        "cpu_wall_sum_ns",
+        "gc_sum_ns",
+        "gc_call_count",
+        "first_success_start_ns",
+        "first_duration_ns",
+    }
+)
+
+#: The metrics views offer by short name (widget, plots, alerts), and the summary key of each.
+METRIC_ALIASES: dict[str, str] = {
+    "mean": "avg_duration_ms",
+    "median": "median_duration_ms",
+    "p90": "p90_duration_ms",
+    "p95": "p95_duration_ms",
+    "p99": "p99_duration_ms",
+    "min": "min_duration_ms",
+    "max": "max_duration_ms",
+    "std": "std_duration_ms",
+    "total": "total_duration_ms",
+    "calls": "call_count",
+    "calls_per_second": "calls_per_second",
+    "memory": "avg_memory_delta",
+    "success_rate": "success_rate",
+    "cpu_share": "cpu_share",
+}
+
+#: Summary keys whose value is a duration statistic of the successful calls.
+DURATION_KEYS = frozenset(
+    {
+        "total_duration_ms",
+        "avg_duration_ms",
+        "min_duration_ms",
+        "max_duration_ms",
+        "std_duration_ms",
+        *(key for key, _ in PERCENTILES),
+    }
+)
+
+
+class OperationSummary(Mapping[str, Any]):
+    """The statistics of one operation at one moment, computed once.
+
+    Attributes carry the same names as the keys of ``get_statistics`` (see the
+    README for each definition); :meth:`as_dict` is that dict, :meth:`metric`
+    reads one number by key or by a view's short name (``"mean"``, ``"p95"``).
+
+    >>> import numpy as np
+    >>> stats = OperationStats()
+    >>> stats.add_successes(np.array([0, 10_000_000]), np.array([2_000_000, 14_000_000]))
+    >>> summary = stats.summary()
+    >>> summary.call_count, summary.metric("mean"), summary.has_durations
+    (2, 3.0, True)
+    """
+
+    __slots__ = ("_values",)
+    _values: dict[str, Any]
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("an OperationSummary is read-only")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (OperationSummary, (self._values,))
+
+    @property
+    def has_durations(self) -> bool:
+        """Whether any call succeeded, so that duration statistics mean something."""
+        return bool(self._values["success_count"])
+
+    def metric(self, name: str) -> float | None:
+        """One statistic by key (``"p95_duration_ms"``) or short name (``"p95"``).
+
+        ``None`` when the operation has no figure for it (durations without a
+        successful call, CPU share without CPU measurements).
+        """
+        key = METRIC_ALIASES.get(name, name)
+        if key not in self._values or key == "errors_by_type":
+            choices = sorted(
+                set(METRIC_ALIASES) | {k for k in self._values if k != "errors_by_type"}
+            )
+            raise ValueError(f"unknown metric {name!r}; choose one of {', '.join(choices)}")
+        if key in DURATION_KEYS and not self.has_durations:
+            return None
+        value = self._values[key]
+        return None if value is None else float(value)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``get_statistics`` dict (a fresh copy)."""
+        return dict(self._values, errors_by_type=dict(self._values["errors_by_type"]))
+
+    # A read-only mapping of the same keys, so ``summary["p95_duration_ms"]`` works too.
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"OperationSummary(calls={self.call_count}, mean={self.avg_duration_ms:.6g} ms)"
 
 
 def _pick(choose: Any, a: int | None, b: int | None) -> int | None:
