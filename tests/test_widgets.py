@@ -356,15 +356,23 @@ def test_refresh_with_changed_order_resorts_and_keeps_the_selection(
 
 
 def test_live_keeps_the_order_and_appends_newcomers(
-    app: ComparisonWidget, filled: PerformanceProfiler, timed_op: Any
+    app: ComparisonWidget,
+    filled: PerformanceProfiler,
+    timed_op: Any,
+    renderer: RecordingRenderer,
 ) -> None:
     before = options(app)
+    bars = renderer.requests[-1].order
+    assert bars == ("slow", "medium", "flaky", "fast")
     timed_op("fast", [500 * MS] * 200)  # would sort first
     timed_op("newcomer", [MS])
     app._live_tick()
     assert options(app) == [*before, "newcomer"]  # Live never reorders the list
     assert "newcomer" in app.operations_select.value  # all were selected
+    assert renderer.requests[-1].order == (*bars, "newcomer")  # nor the bars
     assert table_order(app)[0] == "fast"  # the table is sorted by the metric, as it says
+    app.metric.value = "p95"  # the user's action sorts the bars again
+    assert renderer.requests[-1].order[0] == "fast"
     count = app.render_count
     app._live_tick()  # nothing new: nothing redrawn
     assert app.render_count == count
@@ -678,9 +686,24 @@ def test_real_charts_end_to_end(filled: PerformanceProfiler) -> None:
         for name, width in widths.items():
             assert width == pytest.approx(stats[name]["avg_duration_ms"])
         assert widths["slow"] == pytest.approx(np.mean([30, 40, 80, 80, 80]))
+        # only the bars were repainted over the saved background: the same pixels as a
+        # full draw of the updated figure
+        assert png(app) == renderer._png(fig, renderer._animate(ax))
         assert ax.get_xlim()[1] >= max(
             stats[n]["avg_duration_ms"] + stats[n]["std_duration_ms"] for n in labels
         )
+        # a Refresh that re-sorts the bars relabels the same figure
+        for _ in range(1000):
+            with filled.profile_block("fast"):
+                filled._clock.advance_ns(90 * MS)  # type: ignore[attr-defined]
+        app.refresh()
+        assert app.last_error is None and renderer.figures_built == built
+        assert renderer._figures["bar"][1] is fig
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels == ["fast", "slow", "medium", "flaky"]
+        stats = app.selected_statistics()
+        for label, patch in zip(labels, ax.patches, strict=True):
+            assert patch.get_width() == pytest.approx(stats[label]["avg_duration_ms"])
         # the subtitle speaks the app's language, not the plotting function's
         many = PerformanceProfiler(track_memory=False)
         for i in range(45):
@@ -689,7 +712,7 @@ def test_real_charts_end_to_end(filled: PerformanceProfiler) -> None:
         big = comparison_widget(profiler=many, renderer=renderer)
         try:
             title = renderer._figures["bar"][1].axes[0].get_title()
-            assert "40 of 45 operations shown" in title and "top=None" not in title
+            assert "25 of 45 operations shown" in title and "top=None" not in title
             assert "select fewer operations" in title
         finally:
             big.close()

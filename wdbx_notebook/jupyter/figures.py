@@ -80,6 +80,9 @@ class ChartRequest:
     names: tuple[str, ...]
     stats: dict[str, dict[str, Any]] = field(compare=False, repr=False)
     snapshot: Snapshot | None = field(default=None, compare=False, repr=False)
+    #: the bars' order, top to bottom (None: worst first by the metric); the app keeps
+    #: it under Live so that bars do not jump while calls arrive
+    order: tuple[str, ...] | None = None
     #: what a subtitle suggests when operations were left out
     more: str = "select fewer operations to see the others"
 
@@ -88,6 +91,7 @@ class ChartRequest:
         return (
             self.kind,
             self.metric if self.kind == "bar" else None,
+            self.order if self.kind == "bar" else None,
             self.log_scale,
             tuple((name, self.stats[name].get("call_count")) for name in self.names),
         )
@@ -109,8 +113,38 @@ class ChartRenderer(Protocol):
         ...
 
 
+def _frozen_layout() -> type:
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    return PlaceHolderLayoutEngine
+
+
+def _sticky_limits(ax: Any, bars: plots.Bars, log_scale: bool, force: bool = False) -> bool:
+    """Set the value axis with room to grow, and keep it while the values fit it well,
+    so a Live redraw does not rescale the axis on every call. Returns whether it moved."""
+    lower = bars.lower or [0.0] * len(bars.values)
+    upper = bars.upper or [0.0] * len(bars.values)
+    high = max(v + u for v, u in zip(bars.values, upper, strict=True))
+    low_log = max(
+        min(v - d for v, d in zip(bars.values, lower, strict=True)), min(bars.values) / 10
+    )
+    left, right = ax.get_xlim()
+    if log_scale:
+        if not force and left <= low_log and high <= right and right <= high * 10:
+            return False
+        ax.set_xlim(low_log / 2, high * 2)
+        return True
+    if bars.metric.key == "success_rate":
+        ax.set_xlim(0, 105)
+        return force
+    if not force and high <= right and high >= 0.6 * right:
+        return False
+    ax.set_xlim(0, high * 1.2 if high > 0 else 1.0)
+    return True
+
+
 #: Operations each chart kind draws at most (the app's subtitle says how many were left out).
-TOP = {"bar": 40, "box": 20, "violin": 20, "histogram": 8, "timeline": 8}
+TOP = {"bar": 25, "box": 20, "violin": 20, "histogram": 8, "timeline": 8}
 
 
 class PngChartRenderer:
@@ -139,15 +173,16 @@ class PngChartRenderer:
         # kind -> (structure key, figure); one figure per kind, reused while the structure holds
         self._figures: dict[str, tuple[tuple[Any, ...], Figure]] = {}
         self.figures_built = 0  # how many figures were made (the rest were updates)
+        self._label_width = 0  # the longest bar label the bar figure's layout made room for
+        self._background: tuple[Figure, Any] | None = None  # the bars' figure without bars
 
     def render(self, request: ChartRequest) -> Chart:
         """Draw ``request`` and return the PNG."""
         if request.kind == "bar":
-            fig = self._bars(request)
-        elif request.kind == "timeline":
-            fig = self._timeline(request)
-        else:
-            fig = self._distribution(request)
+            fig, png = self._bars(request)
+            return Chart(png, round(fig.get_figwidth() * self.dpi))
+        draw = self._timeline if request.kind == "timeline" else self._distribution
+        fig = draw(request)
         return Chart(self._png(fig), round(fig.get_figwidth() * self.dpi))
 
     # -- one figure per kind ---------------------------------------------------------
@@ -161,13 +196,45 @@ class PngChartRenderer:
         self.figures_built += 1
         return fig
 
-    def _png(self, fig: Figure) -> bytes:
-        buffer = io.BytesIO()
-        # fast zlib: a chart's PNG is written on every redraw and read once
-        fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
-        if fig.get_layout_engine() is not None:
+    def _png(self, fig: Figure, animated: list[Any] | None = None) -> bytes:
+        """Draw ``fig`` and encode it. With ``animated`` (the bars' figure), those artists
+        are drawn over a saved background, so a redraw that only moved them (same labels,
+        same axis) repaints just them (:meth:`_blit_png`)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        if fig.dpi != self.dpi:
+            fig.set_dpi(self.dpi)
+        # one draw (savefig draws twice once a layout engine was set)
+        canvas.draw()
+        if not isinstance(fig.get_layout_engine(), _frozen_layout()):
             # the layout of this structure is settled: later redraws keep it
             fig.set_layout_engine("none")
+        if animated is not None:
+            self._background = (fig, canvas.copy_from_bbox(fig.bbox))
+            for artist in animated:
+                fig.draw_artist(artist)
+        return self._encode(canvas)
+
+    def _blit_png(self, fig: Figure, animated: list[Any]) -> bytes | None:
+        """Repaint only ``animated`` over the saved background, or None when there is none."""
+        held = self._background
+        if held is None or held[0] is not fig:
+            return None
+        canvas = fig.canvas
+        canvas.restore_region(held[1])  # type: ignore[attr-defined]
+        for artist in animated:
+            fig.draw_artist(artist)
+        return self._encode(canvas)
+
+    @staticmethod
+    def _encode(canvas: Any) -> bytes:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        # fast zlib: a chart's PNG is written on every redraw and read once
+        image.save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
     def _empty(self, kind: str, message: str) -> Figure:
@@ -177,34 +244,63 @@ class PngChartRenderer:
             plots._empty(fig, message)
         return fig
 
-    def _bars(self, request: ChartRequest) -> Figure:
+    def _bars(self, request: ChartRequest) -> tuple[Figure, bytes]:
         log = request.log_scale
-        bars = plots.bar_data(request.stats, request.metric, top=TOP["bar"], log_scale=log)
+        bars = plots.bar_data(
+            request.stats, request.metric, top=TOP["bar"], log_scale=log, order=request.order
+        )
         if not bars.names:
-            return self._empty("bar", "No profiled operations to compare yet.")
-        structure = (request.metric, log, tuple(bars.names), bars.total, request.more)
-        fig = self._reuse("bar", structure)
-        if fig is not None:
-            ax = fig.axes[0]
-            for patch, value in zip(ax.patches, bars.values, strict=True):
-                patch.set_width(value)  # type: ignore[attr-defined]  # the bars are Rectangles
-            for container in list(ax.containers):
-                if type(container).__name__ == "ErrorbarContainer":
-                    container.remove()
-            if bars.upper is not None and bars.lower is not None:
-                ax.errorbar(
-                    bars.values,
-                    list(range(len(bars.names))),
-                    xerr=[bars.lower, bars.upper],
-                    fmt="none",
-                    ecolor="0.3",
-                    capsize=3,
-                )
-            plots.scale_bar_axis(ax, bars, log)
-            return fig
-        fig = self._new("bar", structure, 8.0, max(2.6, 1.3 + 0.3 * len(bars.names)))
-        plots.draw_bars(fig.add_subplot(), bars, log_scale=log, more=request.more)
-        return fig
+            fig = self._empty("bar", "No profiled operations to compare yet.")
+            return fig, self._png(fig)
+        labels = [plots.shorten(n) for n in bars.names]
+        # what the layout depends on: new values, or the same number of bars in another
+        # order (a Refresh), reuse the figure; longer labels need a new layout
+        structure = (request.metric, log, len(labels), bars.total, request.more)
+        held = self._reuse("bar", structure)
+        if held is None or max(map(len, labels)) > self._label_width:
+            self._label_width = max(map(len, labels))
+            fig = self._new("bar", structure, 8.0, max(2.6, 1.3 + 0.3 * len(bars.names)))
+            ax = fig.add_subplot()
+            plots.draw_bars(ax, bars, log_scale=log, more=request.more)
+            _sticky_limits(ax, bars, log, force=True)
+            return fig, self._png(fig, self._animate(ax))
+        fig = held
+        ax = fig.axes[0]
+        for patch, value in zip(ax.patches, bars.values, strict=True):
+            patch.set_width(value)  # type: ignore[attr-defined]  # the bars are Rectangles
+        relabel = [t.get_text() for t in ax.get_yticklabels()] != labels
+        if relabel:
+            ax.set_yticks(range(len(labels)), labels)
+        for container in list(ax.containers):
+            if type(container).__name__ == "ErrorbarContainer":
+                container.remove()
+        if bars.upper is not None and bars.lower is not None:
+            ax.errorbar(
+                bars.values,
+                list(range(len(bars.names))),
+                xerr=[bars.lower, bars.upper],
+                fmt="none",
+                ecolor="0.3",
+                capsize=3,
+            )
+        moved = _sticky_limits(ax, bars, log)
+        animated = self._animate(ax)
+        if not relabel and not moved:
+            png = self._blit_png(fig, animated)
+            if png is not None:
+                return fig, png
+        return fig, self._png(fig, animated)
+
+    @staticmethod
+    def _animate(ax: Any) -> list[Any]:
+        """The bars' moving parts (bars and whiskers), drawn over the saved background."""
+        artists = list(ax.patches)
+        for container in ax.containers:
+            if type(container).__name__ == "ErrorbarContainer":
+                artists.extend(container.get_children())
+        for artist in artists:
+            artist.set_animated(True)
+        return artists
 
     def _distribution(self, request: ChartRequest) -> Figure:
         kind = request.kind

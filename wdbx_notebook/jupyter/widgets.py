@@ -357,6 +357,7 @@ class ComparisonWidget(widgets.VBox):
         self._signature: tuple[Any, ...] = ()
         self._charts: OrderedDict[tuple[Any, ...], Chart] = OrderedDict()
         self._static_id: str | None = None  # the display id of the static twin, once shown
+        self._bar_order: tuple[str, ...] = ()  # the bars' order, kept while Live redraws
 
         # slowest first, whoever chose the operations: the eye starts at the top
         names = _ordered(stats, "mean")
@@ -538,7 +539,7 @@ class ComparisonWidget(widgets.VBox):
                     self.operations_select.rows = min(10, max(4, len(names)))
                 finally:
                     self._quiet = False
-            self.render()
+            self.render(keep_order=not resort)
 
     # -- drawing -------------------------------------------------------------------
     def _on_change(self, change: dict[str, Any]) -> None:
@@ -557,16 +558,30 @@ class ComparisonWidget(widgets.VBox):
             if name in snapshot
         }
 
-    def chart_request(self, stats: dict[str, dict[str, Any]] | None = None) -> ChartRequest:
-        """What the chart shows now (what the renderer is asked to draw)."""
+    def chart_request(
+        self, stats: dict[str, dict[str, Any]] | None = None, *, keep_order: bool = False
+    ) -> ChartRequest:
+        """What the chart shows now (what the renderer is asked to draw).
+
+        Bars are sorted by the metric, worst first, at each of the user's actions;
+        with ``keep_order`` (a Live redraw) they keep their places and newcomers
+        join at the bottom, so nothing jumps while calls arrive."""
         stats = self.selected_statistics() if stats is None else stats
+        metric = self.metric.value
+        ranked = _ordered(stats, metric)
+        if keep_order and self._bar_order:
+            known = set(stats)
+            kept = [n for n in self._bar_order if n in known]
+            seen = set(kept)
+            ranked = kept + [n for n in ranked if n not in seen]
         return ChartRequest(
             kind=self.chart.value,
-            metric=self.metric.value,
+            metric=metric,
             log_scale=bool(self.log_scale.value),
             names=tuple(stats),
             stats=stats,
             snapshot=self.snapshot,
+            order=tuple(ranked),
         )
 
     def figure(self) -> Any:
@@ -593,8 +608,9 @@ class ComparisonWidget(widgets.VBox):
             self._charts.popitem(last=False)
         return drawn
 
-    def render(self) -> None:
-        """Redraw the chart and the table from the current controls and snapshot.
+    def render(self, *, keep_order: bool = False) -> None:
+        """Redraw the chart and the table from the current controls and snapshot
+        (``keep_order``: a Live redraw, where the bars keep their places).
 
         Never raises: a failure is shown in the status line and kept in
         ``last_error``, since an exception in a widget callback is lost in the
@@ -603,7 +619,9 @@ class ComparisonWidget(widgets.VBox):
         with self._render_lock:
             try:
                 stats = self.selected_statistics()
-                chart = self._chart(self.chart_request(stats))
+                request = self.chart_request(stats, keep_order=keep_order)
+                self._bar_order = request.order or ()
+                chart = self._chart(request)
                 table = _table_html(stats, self.metric.value)
                 # one image pixel per screen pixel: crisp text, and the page only
                 # reflows when the chart's size really changes
