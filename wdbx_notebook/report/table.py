@@ -1,0 +1,604 @@
+"""The one statistics table: a model built once, rendered to text, markdown or HTML.
+
+API (stable; used by reports, ``%wdbx_stats``, the profiler's rich display, the
+comparison widget's table and the comparison markdown)::
+
+    from wdbx_notebook.report.table import statistics_table
+
+    table = statistics_table(source, names=None, sort_by=None, columns=None)
+    table.to_html()            # self-contained fragment, theme-aware inline styles
+    table.to_text(width=None)  # fits ``width`` (default: the terminal's) columns
+    table.to_markdown()        # GitHub-flavoured table
+    table.rows                 # [Row(name, values={key: float | None}, slow, failing, errors)]
+    table.columns              # [Column(key, label, kind)]; kind: count|duration|memory|percent
+    table.notes                # stability warnings of the rows shown
+    table.cell(row, key)       # one value as text ("—" when it does not exist)
+
+``source`` is a Snapshot, a live profiler (anything with ``.snapshot()``), or
+anything with ``get_all_operations()`` / ``get_statistics(name)``. ``names``
+picks and orders rows (every operation when None); ``sort_by`` is a column key
+(``"avg_duration_ms"``) or a short metric name (``"mean"``, ``"p95"``, or
+``"name"``), largest first (prefix ``"+"`` for ascending; rows without the
+figure go last);
+``columns`` is a sequence of column keys (default :data:`DEFAULT_COLUMNS`).
+
+Rules every view shares:
+
+* a value that does not exist (a duration statistic of an operation without a
+  successful call, the memory of an operation whose memory was never read) is
+  ``None`` in the model and :data:`~wdbx_notebook._units.EMPTY` ("—") in every
+  format, never ``0.00``;
+* **slow** is decided once, over *all* operations of the source (not the rows
+  shown): see :func:`slow_operations`; it shows as a badge apart from the name;
+* stability warnings are one summary line per table, with the details on
+  demand (an HTML ``<details>``, a trailing section in text and markdown).
+
+>>> from wdbx_notebook import PerformanceProfiler
+>>> from wdbx_notebook._clock import FakeClock
+>>> clock = FakeClock()
+>>> profiler = PerformanceProfiler(track_memory=False, clock=clock)
+>>> with profiler.profile_block("load_csv"):
+...     clock.advance_ms(12.5)
+>>> table = statistics_table(profiler)
+>>> table.cell(table.rows[0], "avg_duration_ms")
+'12.50'
+>>> "load_csv" in table.to_markdown()
+True
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._units import (
+    CSS,
+    EMPTY,
+    format_count,
+    format_duration_ms,
+    format_kib,
+    format_ms,
+    format_percent,
+)
+from .escape import escape_html, escape_markdown, printable
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_COLUMNS",
+    "SLOWEST_COUNT",
+    "SLOW_MEAN_MS",
+    "SLOW_RELATIVE",
+    "Column",
+    "Row",
+    "Table",
+    "error_types",
+    "slow_operations",
+    "statistics_table",
+    "summaries_of",
+]
+
+#: At most this many operations are called slow ...
+SLOWEST_COUNT = 3
+#: ... each with a mean duration at or above this (absolute ground) ...
+SLOW_MEAN_MS = 1.0
+#: ... and at least this many times the median of every operation's mean (relative ground).
+SLOW_RELATIVE = 2.0
+
+_DURATION_KEYS = frozenset(
+    {
+        "avg_duration_ms",
+        "median_duration_ms",
+        "min_duration_ms",
+        "max_duration_ms",
+        "std_duration_ms",
+        "p50_duration_ms",
+        "p90_duration_ms",
+        "p95_duration_ms",
+        "p99_duration_ms",
+    }
+)
+
+_SHORT_NAMES = {
+    "mean": "avg_duration_ms",
+    "median": "median_duration_ms",
+    "p90": "p90_duration_ms",
+    "p95": "p95_duration_ms",
+    "p99": "p99_duration_ms",
+    "min": "min_duration_ms",
+    "max": "max_duration_ms",
+    "std": "std_duration_ms",
+    "total": "total_duration_ms",
+    "calls": "call_count",
+    "errors": "error_count",
+    "memory": "avg_memory_delta",
+    "success_rate": "success_rate",
+    "calls_per_second": "calls_per_second",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One numeric column: the statistic's key, its header and how to format it.
+
+    ``drop`` orders what goes first when a text table must narrow (higher first;
+    0 never goes).
+    """
+
+    key: str
+    label: str
+    kind: str  # "count", "duration", "memory", "percent", "rate"
+    drop: int = 0
+
+    def format(self, value: float | None) -> str:
+        if value is None or value != value:
+            return EMPTY
+        if self.kind == "count":
+            return str(int(value))
+        if self.kind == "duration":
+            return format_ms(value)
+        if self.kind == "memory":
+            return format_kib(value)
+        if self.kind == "percent":
+            return format_percent(value)
+        return f"{value:.3g}"
+
+
+COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("call_count", "Calls", "count"),
+        Column("error_count", "Errors", "count", drop=5),
+        Column("avg_duration_ms", "Mean (ms)", "duration"),
+        Column("median_duration_ms", "Median (ms)", "duration", drop=7),
+        Column("p90_duration_ms", "P90 (ms)", "duration", drop=9),
+        Column("p95_duration_ms", "P95 (ms)", "duration", drop=4),
+        Column("p99_duration_ms", "P99 (ms)", "duration", drop=8),
+        Column("min_duration_ms", "Min (ms)", "duration", drop=9),
+        Column("max_duration_ms", "Max (ms)", "duration", drop=3),
+        Column("std_duration_ms", "Std (ms)", "duration", drop=6),
+        Column("total_duration_ms", "Total (ms)", "duration", drop=2),
+        Column("avg_memory_delta", "Mem/call (KiB)", "memory", drop=2),
+        Column("success_rate", "Success %", "percent", drop=1),
+        Column("calls_per_second", "Calls/s", "rate", drop=9),
+    )
+}
+
+#: The columns of ``%wdbx_stats`` and the profiler's rich display.
+DEFAULT_COLUMNS = (
+    "call_count",
+    "error_count",
+    "avg_duration_ms",
+    "median_duration_ms",
+    "p95_duration_ms",
+    "p99_duration_ms",
+    "max_duration_ms",
+    "std_duration_ms",
+    "avg_memory_delta",
+    "success_rate",
+)
+
+
+def error_types(stats: Mapping[str, Any]) -> str:
+    """``"ValueError (3), KeyError (1)"``, most frequent first.
+
+    >>> error_types({"errors_by_type": {"KeyError": 1, "ValueError": 3}})
+    'ValueError (3), KeyError (1)'
+    """
+    items = sorted(stats["errors_by_type"].items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{name} ({count})" for name, count in items)
+
+
+def value_of(stats: Mapping[str, Any], key: str) -> float | None:
+    """One statistic as a number, ``None`` when it does not exist (see the module doc)."""
+    if key in _DURATION_KEYS and not stats["success_count"]:
+        return None
+    if key == "total_duration_ms" and not stats["success_count"]:
+        return None
+    if key == "avg_memory_delta" and not stats.get("memory_call_count"):
+        return None
+    value = stats.get(key)
+    return None if value is None else float(value)
+
+
+def summaries_of(source: Any, names: Iterable[str] | None = None) -> dict[str, Mapping[str, Any]]:
+    """``{name: statistics}`` of ``names`` (every operation when None), read once.
+
+    Accepts a Snapshot, a profiler, or any object with ``get_all_operations()``
+    and ``get_statistics(name)``.
+    """
+    snapshot = _snapshot_of(source)
+    if snapshot is not None:
+        if names is None:
+            return dict(snapshot.summaries())
+        return {name: snapshot.summary(name) for name in names}
+    if names is None:
+        names = source.get_all_operations()
+    return {name: source.get_statistics(name) for name in names}
+
+
+def _snapshot_of(source: Any) -> Any:
+    from ..snapshot import Snapshot, as_snapshot
+
+    if isinstance(source, Snapshot):
+        return source
+    if callable(getattr(source, "snapshot", None)):
+        return as_snapshot(source)
+    return None
+
+
+def slow_operations(summaries: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The operations every view calls slow, slowest first.
+
+    Decided over all the operations given (pass every operation of a source,
+    not the rows a table shows): at most :data:`SLOWEST_COUNT`, each with a
+    mean of at least :data:`SLOW_MEAN_MS` ms (absolute) and at least
+    :data:`SLOW_RELATIVE` times the (lower) median of all operations' means
+    when there are several (relative).
+
+    >>> slow_operations({"a": {"success_count": 3, "avg_duration_ms": 50.0},
+    ...                  "b": {"success_count": 3, "avg_duration_ms": 0.2},
+    ...                  "c": {"success_count": 3, "avg_duration_ms": 0.5}})
+    ['a']
+    """
+    means = {
+        name: float(s["avg_duration_ms"]) for name, s in summaries.items() if s["success_count"]
+    }
+    if not means:
+        return []
+    ordered = sorted(means.values())
+    median = ordered[(len(ordered) - 1) // 2]  # the lower median: two operations can differ
+    floor = SLOW_MEAN_MS if len(means) == 1 else max(SLOW_MEAN_MS, SLOW_RELATIVE * median)
+    slow = sorted((n for n, m in means.items() if m >= floor), key=lambda n: -means[n])
+    return slow[:SLOWEST_COUNT]
+
+
+@dataclass
+class Row:
+    """One operation's row: its name, its numbers (``None`` = no figure) and its marks."""
+
+    name: str
+    values: dict[str, float | None]
+    slow: bool = False
+    failing: bool = False
+    errors: str = ""
+
+
+@dataclass
+class Table:
+    """A statistics table (see the module doc); render with :meth:`to_text`,
+    :meth:`to_markdown` or :meth:`to_html`."""
+
+    columns: list[Column]
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+    noted_operations: int = 0
+    bar_key: str | None = "avg_duration_ms"
+
+    # -- reading -------------------------------------------------------------------
+    def cell(self, row: Row, key: str) -> str:
+        """The text of one cell (``"—"`` when the value does not exist)."""
+        return COLUMNS[key].format(row.values.get(key)) if key in COLUMNS else EMPTY
+
+    @property
+    def slowest_mean_ms(self) -> float:
+        return max(
+            (r.values.get(self.bar_key) or 0.0 for r in self.rows if self.bar_key), default=0.0
+        )
+
+    def notes_summary(self) -> str:
+        """One line for the stability notes ("" when there are none)."""
+        if not self.notes:
+            return ""
+        count = len(self.notes)
+        ops = self.noted_operations
+        return (
+            f"{count} stability note{'s' if count != 1 else ''} on {ops} "
+            f"operation{'s' if ops != 1 else ''}: treat those numbers with care"
+        )
+
+    # -- text ----------------------------------------------------------------------
+    def to_text(self, width: int | None = None, *, notes: bool = True) -> str:
+        """Plain text that fits ``width`` columns (default: the terminal's width).
+
+        Numbers are right-aligned under right-aligned headers, rules are as wide
+        as the header, and when the table is too wide the least important
+        columns go first (one line says which); names are shortened last.
+        """
+        if not self.rows:
+            return "No operations have been profiled yet."
+        if width is None:
+            width = shutil.get_terminal_size((100, 24)).columns
+        width = max(int(width), 40)
+        names = [printable(r.name) for r in self.rows]
+        cells = {c.key: [c.format(r.values.get(c.key)) for r in self.rows] for c in self.columns}
+        widths = {
+            c.key: max(len(c.label), *(len(v) for v in cells[c.key])) + 2 for c in self.columns
+        }
+        name_width = min(32, max(len("Operation"), *(len(n) for n in names)) + 2)
+        shown = list(self.columns)
+        dropped: list[Column] = []
+        min_name = 14
+        while min_name + sum(widths[c.key] for c in shown) > width:
+            candidates = [c for c in shown if c.drop > 0]
+            if not candidates:
+                break
+            victim = max(candidates, key=lambda c: (c.drop, shown.index(c)))
+            shown.remove(victim)
+            dropped.append(victim)
+        name_width = max(min(name_width, width - sum(widths[c.key] for c in shown)), min_name)
+        header = f"{'Operation':<{name_width}}" + "".join(
+            f"{c.label:>{widths[c.key]}}" for c in shown
+        )
+        lines = [header, "-" * len(header)]
+        for index, row in enumerate(self.rows):
+            name = names[index]
+            if len(name) > name_width - 1:
+                name = name[: name_width - 2] + "…"
+            line = f"{name:<{name_width}}" + "".join(
+                f"{cells[c.key][index]:>{widths[c.key]}}" for c in shown
+            )
+            marks = [m for m, on in (("slow", row.slow), ("failing", row.failing)) if on]
+            if marks:
+                line += "  <- " + ", ".join(marks)
+            lines.append(line)
+        if dropped:
+            lines.append(
+                "(columns left out to fit "
+                f"{width} characters: {', '.join(c.label for c in dropped)})"
+            )
+        lines += [
+            _wrap(f"Failures in {printable(r.name)}: {printable(r.errors)}", width, "")
+            for r in self.rows
+            if r.failing
+        ]
+        if notes and self.notes:
+            lines += ["", _wrap("! " + self.notes_summary() + " (details below)", width, "  ")]
+            lines += ["", "Stability warnings:"]
+            shown_notes = self.notes[:TEXT_NOTES_LIMIT]
+            lines += [_wrap(f"  ! {printable(n)}", width, "    ") for n in shown_notes]
+            if len(self.notes) > len(shown_notes):
+                lines.append(
+                    f"  ... and {len(self.notes) - len(shown_notes):,} more "
+                    "(every note: the table's .notes, or the HTML view)"
+                )
+        return "\n".join(lines)
+
+    # -- markdown ------------------------------------------------------------------
+    def to_markdown(self, *, notes: bool = True) -> str:
+        """A GitHub-flavoured markdown table; slow and failing operations are named in
+        a Flags column, apart from their names."""
+        if not self.rows:
+            return "No operations have been profiled yet.\n"
+        head = "| Operation | " + " | ".join(c.label for c in self.columns) + " | Flags |"
+        rule = "|---|" + "---:|" * len(self.columns) + "---|"
+        lines = [head, rule]
+        for row in self.rows:
+            flags = []
+            if row.slow:
+                flags.append("**slow**")
+            if row.failing:
+                flags.append("failures: " + escape_markdown(row.errors))
+            lines.append(
+                f"| {escape_markdown(row.name)} | "
+                + " | ".join(c.format(row.values.get(c.key)) for c in self.columns)
+                + f" | {'; '.join(flags)} |"
+            )
+        if notes and self.notes:
+            lines += ["", f"_{self.notes_summary()}:_", ""]
+            lines += [f"- {escape_markdown(n)}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    # -- HTML ----------------------------------------------------------------------
+    def to_html(self, *, notes: bool = True, caption: str = "") -> str:
+        """A self-contained HTML fragment with inline, theme-aware styles (see
+        :class:`~wdbx_notebook._units.CSS`): readable in light and dark themes."""
+        if not self.rows:
+            return '<div class="wdbx-stats"><p>No operations have been profiled yet.</p></div>'
+        parts = [
+            '<div class="wdbx-stats" style="max-width:100%;overflow-x:auto">',
+            f'<table style="{TABLE_STYLE}">',
+        ]
+        if caption:
+            parts.append(f'<caption style="text-align:left">{escape_html(caption)}</caption>')
+        parts.append("<thead><tr>")
+        parts.append(f'<th style="{_cell_style("left")}">Operation</th>')
+        parts += [f'<th style="{_RIGHT}">{c.label}</th>' for c in self.columns]
+        parts.append("</tr></thead><tbody>")
+        slowest = self.slowest_mean_ms
+        bar_key = self.bar_key
+        for row in self.rows:
+            classes = "wdbx-failing" if row.failing else "wdbx-ok"
+            if row.slow:
+                classes += " wdbx-slow"
+            row_style = f' style="background-color:{CSS.FAIL_TINT}"' if row.failing else ""
+            label = f'<span class="wdbx-name">{escape_html(row.name)}</span>'
+            if row.slow:
+                label += (
+                    f'<span class="wdbx-badge" style="{CSS.BADGE}" '
+                    f'title="among the slowest operations (see the report)">slow</span>'
+                )
+            parts.append(f'<tr class="{classes}"{row_style}>')
+            parts.append(f'<td style="{_LEFT}">{label}</td>')
+            for c in self.columns:
+                value = row.values.get(c.key)
+                text = c.format(value)
+                style = _RIGHT
+                if c.key == bar_key and value is not None:
+                    style = _RIGHT + ";" + bar_style(value, slowest)
+                if c.key == "error_count" and row.failing:
+                    text = (
+                        f'<b style="color:{CSS.ERROR}" title="{escape_html(row.errors)}">{text}</b>'
+                    )
+                parts.append(f'<td style="{style}">{text}</td>')
+            parts.append("</tr>")
+        parts.append("</tbody></table>")
+        failing = [r for r in self.rows if r.failing]
+        if failing:
+            parts.append(
+                f'<p class="wdbx-failures" style="color:{CSS.ERROR};'
+                'font-family:monospace;font-size:12px;margin:4px 0">'
+                + "<br>".join(
+                    f"Failures in {escape_html(r.name)}: {escape_html(r.errors)}" for r in failing
+                )
+                + "</p>"
+            )
+        if notes and self.notes:
+            parts.append(notes_html(self.notes, self.notes_summary()))
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": self.to_text(), "text/html": self.to_html()}
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+
+#: The most stability notes a text table lists (the rest are counted).
+TEXT_NOTES_LIMIT = 50
+
+
+def _wrap(text: str, width: int, indent: str) -> str:
+    if len(text) <= width:
+        return text
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, subsequent_indent=indent, break_on_hyphens=False))
+
+
+def _cell_style(align: str) -> str:
+    return f"padding:2px 8px;border-bottom:1px solid {CSS.BORDER};text-align:{align}"
+
+
+TABLE_STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px"
+_LEFT = _cell_style("left")
+_RIGHT = _cell_style("right") + ";white-space:nowrap"
+
+
+def bar_style(value: float, largest: float) -> str:
+    """A translucent bar filling ``value / largest`` of the cell (the text keeps its colour,
+    so the cell reads in light and dark themes)."""
+    share = 0.0 if largest <= 0 else max(0.0, min(1.0, value / largest))
+    stop = f"{share * 100:.1f}%"
+    return f"background-image:linear-gradient(90deg,{CSS.BAR} {stop},transparent {stop})"
+
+
+def notes_html(notes: Sequence[str], summary: str) -> str:
+    """Stability notes as one summary line that opens onto the details."""
+    items = "".join(f"<li>{escape_html(n)}</li>" for n in notes)
+    return (
+        '<details class="wdbx-warnings" style="font-size:12px;margin:4px 0">'
+        f'<summary style="color:{CSS.WARNING};cursor:pointer">&#9888; {escape_html(summary)}'
+        "</summary>"
+        f'<ul style="margin:2px 0">{items}</ul></details>'
+    )
+
+
+def _sort_key(sort_by: str) -> tuple[str, bool]:
+    ascending = sort_by.startswith("+")
+    key = sort_by.lstrip("+-")
+    key = _SHORT_NAMES.get(key, key)
+    if key not in COLUMNS and key != "name":
+        choices = sorted(set(COLUMNS) | set(_SHORT_NAMES) | {"name"})
+        raise ValueError(f"cannot sort by {sort_by!r}; choose one of {', '.join(choices)}")
+    return key, ascending
+
+
+def statistics_table(
+    source: Any,
+    names: Sequence[str] | None = None,
+    sort_by: str | None = None,
+    columns: Sequence[str] | None = None,
+    *,
+    summaries: Mapping[str, Mapping[str, Any]] | None = None,
+    notes: bool = True,
+) -> Table:
+    """The statistics table of ``names`` (every operation when None) of ``source``.
+
+    Args:
+        source: a Snapshot, a profiler, or anything with ``get_all_operations()``
+            and ``get_statistics(name)``.
+        names: the rows, in this order (an unknown name raises ``KeyError``).
+        sort_by: a column key or short name (``"mean"``, ``"p95"``, ``"name"``),
+            largest first; ``"+mean"`` sorts ascending.
+        columns: column keys (default :data:`DEFAULT_COLUMNS`).
+        summaries: every operation's statistics when the caller already has them.
+        notes: whether to compute stability notes for the rows shown.
+
+    >>> from wdbx_notebook import PerformanceProfiler
+    >>> statistics_table(PerformanceProfiler()).to_text()
+    'No operations have been profiled yet.'
+    """
+    if isinstance(names, str):
+        raise TypeError(
+            f"names must be a list of operation names, got the str {names!r}; wrap it in a list"
+        )
+    keys = list(DEFAULT_COLUMNS if columns is None else columns)
+    for key in keys:
+        if key not in COLUMNS:
+            raise ValueError(f"unknown column {key!r}; choose from {', '.join(COLUMNS)}")
+    everything = dict(summaries) if summaries is not None else summaries_of(source)
+    if names is None:
+        chosen = list(everything)
+    else:
+        chosen = list(names)
+        missing = [n for n in chosen if n not in everything]
+        if missing:
+            # Let the source say what is wrong (did-you-mean, type errors) at this call.
+            extra = summaries_of(source, missing)
+            everything.update(extra)
+    slow = set(slow_operations(everything))
+    rows = []
+    for name in chosen:
+        stats = everything[name]
+        failing = bool(stats["error_count"])
+        rows.append(
+            Row(
+                name=name,
+                values={key: value_of(stats, key) for key in keys},
+                slow=name in slow,
+                failing=failing,
+                errors=error_types(stats) if failing else "",
+            )
+        )
+    if sort_by is not None:
+        key, ascending = _sort_key(sort_by)
+        if key == "name":
+            rows.sort(key=lambda r: r.name, reverse=not ascending)
+        else:
+            # Rows without a figure go last either way.
+            figures = {r.name: value_of(everything[r.name], key) for r in rows}
+            present = [r for r in rows if figures[r.name] is not None]
+            absent = [r for r in rows if figures[r.name] is None]
+            present.sort(key=lambda r: figures[r.name] or 0.0, reverse=not ascending)
+            rows = present + absent
+    found: list[str] = []
+    noted = 0
+    if notes:
+        from ..stability import stability_warnings
+
+        for name in chosen:
+            try:
+                mine = stability_warnings(name, everything[name])
+            except Exception as err:  # a display must never fail because of its extras
+                mine = [f"{name!r}: stability check failed ({type(err).__name__}: {err})"]
+            if mine:
+                noted += 1
+                found.extend(mine)
+    return Table(
+        columns=[COLUMNS[k] for k in keys],
+        rows=rows,
+        notes=found,
+        noted_operations=noted,
+    )
+
+
+def describe_duration(value_ms: float | None) -> str:
+    """A duration for prose (recommendations, notes): unit chosen to suit it."""
+    return format_duration_ms(value_ms)
+
+
+def describe_count(value: int) -> str:
+    return format_count(value)
