@@ -47,9 +47,10 @@ import ipywidgets as widgets
 from traitlets import TraitError, observe, validate
 
 from .. import plots
+from .._units import CSS
 from ..report import PerformanceReport
-from ..report.base import format_ms
-from ..report.text import printable
+from ..report.escape import printable
+from ..report.table import Table, statistics_table
 from ..snapshot import Snapshot
 from .figures import Chart, ChartRenderer, ChartRequest, PngChartRenderer
 
@@ -81,8 +82,10 @@ _METRIC_LABELS = {
     "success_rate": "Success rate",
 }
 
-#: Table columns after the operation's name: (metric key, header).
+#: Table columns after the operation's name and calls: (metric key, header).
 _TABLE_COLUMNS = [(key, m.column) for key, m in plots.METRICS.items()]
+#: The same columns as keys of the one statistics table.
+_TABLE_KEYS = ["call_count", *(m.statistic for m in plots.METRICS.values())]
 
 _TABLE_NAME_WIDTH = 48
 
@@ -120,21 +123,30 @@ def _attribute(name: str) -> str:
     return "".join(ch if ch.isprintable() else f"&#x{ord(ch):x};" for ch in escaped)
 
 
-def _format(value: float, metric: str) -> str:
-    if value != value:
-        return "—"  # no figure (no successful call): not a zero
-    if metric in ("calls_per_second", "success_rate", "memory_per_call"):
-        return f"{value:,.1f}"
-    return format_ms(value)
-
-
 def _ordered(stats: dict[str, dict[str, Any]], metric: str) -> list[str]:
     key = plots.sort_key(metric)
     return sorted(stats, key=lambda n: key(stats[n]))
 
 
+def _table(stats: dict[str, dict[str, Any]], metric: str) -> Table:
+    """The one statistics table model of the selection, worst first by ``metric``
+    (operations without the figure last): the widget's columns, the report's numbers."""
+    m = plots.METRICS[metric]
+    return statistics_table(
+        None,
+        names=list(stats),
+        sort_by=m.statistic if m.higher_is_worse else "+" + m.statistic,
+        columns=_TABLE_KEYS,
+        summaries=stats,
+        notes=False,
+    )
+
+
 def _table_html(stats: dict[str, dict[str, Any]], metric: str) -> str:
-    """The statistics table of the selection, worst first by ``metric``; names escaped."""
+    """The statistics table of the selection, worst first by ``metric``; names escaped.
+
+    Rows carry ``data-operation`` (the exact name, unprintable characters as
+    references) and cells ``data-metric``, for the browser test and user CSS."""
     m = plots.METRICS[metric]
     if not stats:
         return (
@@ -146,26 +158,34 @@ def _table_html(stats: dict[str, dict[str, Any]], metric: str) -> str:
         f"{html.escape(header)}</th>"
         for key, header in _TABLE_COLUMNS
     )
-    ordered = _ordered(stats, metric)
+    table = _table(stats, metric)
     rows = []
-    for rank, name in enumerate(ordered[:TABLE_ROWS], 1):
-        s = stats[name]
+    for rank, row in enumerate(table.rows[:TABLE_ROWS], 1):
         cells = "".join(
             f'<td class="wdbx-num{" wdbx-sorted" if key == metric else ""}" data-metric="{key}">'
-            f"{html.escape(_format(plots.metric_value(s, key), key))}</td>"
+            f"{table.cell(row, plots.METRICS[key].statistic)}</td>"
             for key, _ in _TABLE_COLUMNS
         )
-        label = printable(name, _TABLE_NAME_WIDTH)
+        label = html.escape(printable(row.name, _TABLE_NAME_WIDTH))
+        badge = (
+            f'<span class="wdbx-badge" style="{CSS.BADGE}" '
+            'title="among the slowest operations (see the report)">slow</span>'
+            if row.slow
+            else ""
+        )
+        tint = f' style="background-color:{CSS.FAIL_TINT}"' if row.failing else ""
         rows.append(
-            f'<tr data-operation="{_attribute(name)}"><td>{rank}</td>'
-            f'<td title="{html.escape(printable(name), quote=True)}">'
-            f"<code>{html.escape(label)}</code></td>"
-            f'<td class="wdbx-num">{s["call_count"]:,}</td>{cells}</tr>'
+            f'<tr data-operation="{_attribute(row.name)}"{tint}><td>{rank}</td>'
+            f'<td title="{html.escape(printable(row.name), quote=True)}">'
+            f"<code>{label}</code>{badge}</td>"
+            f'<td class="wdbx-num">{table.cell(row, "call_count")}</td>{cells}</tr>'
         )
     order = "highest first" if m.higher_is_worse else "lowest first"
     more = ""
-    if len(ordered) > TABLE_ROWS:
-        more = f"; the {TABLE_ROWS:,} worst of {len(ordered):,} shown, select fewer to see others"
+    if len(table.rows) > TABLE_ROWS:
+        more = (
+            f"; the {TABLE_ROWS:,} worst of {len(table.rows):,} shown, select fewer to see others"
+        )
     return (
         f'{_STYLE}<div class="wdbx-compare-scroll">'
         f'<table class="wdbx-compare-table" data-sort-metric="{metric}">'
@@ -211,13 +231,13 @@ def _table_text(stats: dict[str, dict[str, Any]], metric: str) -> str:
         + "".join(f"{h:>{w}}" for h, w in zip(headers, widths, strict=True))
     )
     lines.append("-" * (width + sum(widths)))
-    for name in _ordered(stats, m.key):
-        s = stats[name]
-        values = [f"{s['call_count']:,}"] + [
-            _format(plots.metric_value(s, key), key) for key, _ in _TABLE_COLUMNS
+    table = _table(stats, metric)
+    for row in table.rows:
+        values = [table.cell(row, "call_count")] + [
+            table.cell(row, plots.METRICS[key].statistic) for key, _ in _TABLE_COLUMNS
         ]
         lines.append(
-            f"{printable(name, width - 2):<{width}}"
+            f"{printable(row.name, width - 2):<{width}}"
             + "".join(f"{v:>{w}}" for v, w in zip(values, widths, strict=True))
         )
     return "\n".join(lines) + "\n"
