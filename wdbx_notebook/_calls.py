@@ -158,7 +158,9 @@ class CallColumns:
                 rows = np.array(flat, dtype=object).reshape(-1, len(fields))
             else:
                 rows = np.fromiter(flat, dtype=np.int64, count=len(flat)).reshape(-1, len(fields))
-            parts.append({field: rows[:, i] for i, field in enumerate(fields)})
+            parts.append(
+                {field: _column(rows[:, i], exact_python) for i, field in enumerate(fields)}
+            )
         errors: list[Any] = []
         if failed:
             rows = np.array([r[:7] for r in failed], dtype=dtype).reshape(-1, 7)
@@ -178,7 +180,7 @@ class CallColumns:
         }
         for part in parts:
             n = len(part["start"])
-            unknown = np.full(n, UNKNOWN, dtype=dtype)
+            unknown = np.full(n, UNKNOWN, dtype=dtype) if exact_python else _unknown_column(n)
             for key in ("start", "end", "thread", "mem_before", "mem_after"):
                 columns[key].append(part.get(key, unknown))
             if "cpu_before" in part:
@@ -187,17 +189,23 @@ class CallColumns:
                 columns["cpu"].append(np.where(known, after - before, UNKNOWN))
             else:
                 columns["cpu"].append(unknown)
-        joined = {key: np.concatenate(arrays) for key, arrays in columns.items()}
-        n_ok = len(joined["start"]) - len(errors)
-        error = np.empty(len(joined["start"]), dtype=object)
+        joined = {
+            key: arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+            for key, arrays in columns.items()
+        }
+        n_all = len(joined["start"])
         if errors:
-            error[n_ok:] = errors
+            error = np.empty(n_all, dtype=object)
+            error[n_all - len(errors) :] = errors
+        else:
+            error = _filled(None, n_all)
         raw_start, raw_end = joined["start"], joined["end"]
-        gc_ns = (
-            np.full(len(raw_start), UNKNOWN, dtype=dtype)
-            if gc_pauses is None or exact_python
-            else overlap_ns(raw_start, raw_end, *gc_pauses)
-        )
+        if exact_python:
+            gc_ns = np.full(len(raw_start), UNKNOWN, dtype=dtype)
+        elif gc_pauses is None:
+            gc_ns = _unknown_column(len(raw_start))
+        else:
+            gc_ns = overlap_ns(raw_start, raw_end, *gc_pauses)
         batch = cls(
             start_ns=raw_start + wall_offset_ns,
             end_ns=raw_end + wall_offset_ns,
@@ -297,6 +305,47 @@ class CallColumns:
         return f"<CallColumns of {len(self)} call{'s' if len(self) != 1 else ''}>"
 
 
+#: Shared read-only columns of small batches that hold one value throughout
+#: (all unknown, no GC, all successes, one thread): an operation called once
+#: then holds no array of its own for them. Columns are never written in place.
+_SHARED_COLUMNS: dict[tuple[Any, int], np.ndarray] = {}
+_SHARED_UP_TO = 64
+
+
+def _filled(value: Any, n: int) -> np.ndarray:
+    import numpy as np
+
+    dtype = np.int64 if isinstance(value, int) else object
+    if n > _SHARED_UP_TO or len(_SHARED_COLUMNS) > 4_096:
+        column = np.empty(n, dtype=dtype)
+        column[:] = value
+        return column
+    key = (value, n)
+    column = _SHARED_COLUMNS.get(key)
+    if column is None:
+        column = np.empty(n, dtype=dtype)
+        column[:] = value
+        column.flags.writeable = False
+        _SHARED_COLUMNS[key] = column
+    return column
+
+
+def _unknown_column(n: int) -> np.ndarray:
+    return _filled(UNKNOWN, n)
+
+
+def _column(view: np.ndarray, exact_python: bool) -> np.ndarray:
+    """A column of a batch's record matrix, on its own (a view would keep the whole
+    matrix alive); all unknown: the shared column."""
+    import numpy as np
+
+    if exact_python:
+        return view.copy()
+    if len(view) <= _SHARED_UP_TO and bool((view == UNKNOWN).all()):
+        return _unknown_column(len(view))
+    return np.ascontiguousarray(view)
+
+
 def overlap_ns(
     starts: np.ndarray, ends: np.ndarray, pause_starts: np.ndarray, pause_ends: np.ndarray
 ) -> np.ndarray:
@@ -311,11 +360,13 @@ def overlap_ns(
     """
     import numpy as np
 
-    result = np.zeros(len(starts), dtype=np.int64)
     if not len(starts) or not len(pause_starts):
-        return result
+        return _filled(0, len(starts))
     low, high = int(starts.min()), int(ends.max())
     window = (pause_ends > low) & (pause_starts < high)
+    if not window.any():
+        return _filled(0, len(starts))
+    result = np.zeros(len(starts), dtype=np.int64)
     for p_start, p_end in zip(
         pause_starts[window].tolist(), pause_ends[window].tolist(), strict=True
     ):
@@ -331,13 +382,11 @@ def _thread_names(idents: np.ndarray) -> np.ndarray:
     """
     import numpy as np
 
-    result = np.empty(len(idents), dtype=object)
     if not len(idents):
-        return result
+        return np.empty(0, dtype=object)
     first = idents[0]
     if bool((idents == first).all()):
-        result[:] = _thread_name(int(first))
-        return result
+        return _filled(_thread_name(int(first)), len(idents))
     unique, inverse = np.unique(idents, return_inverse=True)
     names = np.empty(len(unique), dtype=object)
     names[:] = [_thread_name(int(ident)) for ident in unique.tolist()]

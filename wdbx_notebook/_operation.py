@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import warnings
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -94,6 +93,21 @@ class Limit(list):
         return (_shared_limit, (self.operation, self.kind))
 
 
+class _Limits(dict):  # type: ignore[type-arg]
+    """Pending list name -> its :class:`Limit`, made when a wrapper first asks for it
+    (most operations use one layout; an idle operation stays small)."""
+
+    __slots__ = ("operation",)
+
+    def __init__(self, operation: str) -> None:
+        super().__init__()
+        self.operation = operation
+
+    def __missing__(self, kind: str) -> Limit:
+        limit = self[kind] = Limit(self.operation, kind, FLUSH_EVERY * len(LAYOUTS[kind]))
+        return limit
+
+
 def _shared() -> Any:
     # ``import wdbx_notebook`` imports profiler.py, which sets the getter.
     assert shared_profiler is not None, "wdbx_notebook.profiler was not imported"
@@ -150,9 +164,7 @@ class _Operation:
         self.timed_cpu = Pending(name, "timed_cpu")
         self.measured = Pending(name, "measured")
         self.measured_cpu = Pending(name, "measured_cpu")
-        self.limits = {
-            kind: Limit(name, kind, FLUSH_EVERY * len(fields)) for kind, fields in LAYOUTS.items()
-        }
+        self.limits = _Limits(name)
         self.watch_every = FLUSH_EVERY
         self.failed: list[tuple[Any, ...]] = []
         # Batches a fold could not take (a bug or a broken clock), retried at each fold.
@@ -164,7 +176,7 @@ class _Operation:
         self.history_limit = history_limit
         # The recent calls as CallColumns chunks, oldest fold first; trimmed so that
         # dropping the oldest chunk would leave fewer than ``history_limit`` calls.
-        self.chunks: deque[Any] = deque()
+        self.chunks: list[Any] = []
         self.rows = 0
         # Since the last drain (None until the first drain: a process that is never
         # drained pays nothing for it).
@@ -191,8 +203,8 @@ class _Operation:
         self._reset_limits()
 
     def _reset_limits(self) -> None:
-        for kind, fields in LAYOUTS.items():
-            self.limits[kind][0] = self.watch_every * len(fields)
+        for kind, limit in self.limits.items():
+            limit[0] = self.watch_every * len(LAYOUTS[kind])
 
     def has_pending(self) -> bool:
         return bool(
@@ -241,9 +253,8 @@ class _Operation:
         retry on every call while the folding thread is off the CPU.
         """
         if not self.lock.acquire(blocking=block):
-            for kind, pending in self.pending_lists():
-                width = len(LAYOUTS[kind])
-                self.limits[kind][0] = len(pending) + self.watch_every * width
+            for kind, limit in self.limits.items():
+                limit[0] = len(getattr(self, kind)) + self.watch_every * len(LAYOUTS[kind])
             return
         added = False
         try:
@@ -300,7 +311,7 @@ class _Operation:
             self.chunks.append(batch)
             self.rows += len(batch)
             while self.chunks and self.rows - len(self.chunks[0]) >= self.history_limit:
-                self.rows -= len(self.chunks.popleft())
+                self.rows -= len(self.chunks.pop(0))
 
     def absorb_stats(self, stats: OperationStats, calls: Any) -> None:
         """Merge another process's aggregates and recent calls (caller holds the lock)."""
@@ -314,7 +325,7 @@ class _Operation:
             self.chunks.append(calls)
             self.rows += len(calls)
             while self.chunks and self.rows - len(self.chunks[0]) >= self.history_limit:
-                self.rows -= len(self.chunks.popleft())
+                self.rows -= len(self.chunks.pop(0))
 
     # -- reading -----------------------------------------------------------
     def capture(self, drain: bool = False) -> tuple[OperationStats, tuple[Any, ...], Any]:

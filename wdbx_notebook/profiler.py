@@ -160,7 +160,6 @@ class PerformanceProfiler:
         self._absorbed: set[str] = set()
         self._sources: dict[str, dict[str, Any]] = {}
         self._source_stats: dict[str, dict[str, OperationStats]] = {}
-        self._drains = itertools.count(1)
         _PROFILERS.add(self)
         _gc.install()
         weakref.finalize(self, _gc.uninstall)
@@ -541,7 +540,7 @@ class PerformanceProfiler:
             "host": host,
             "pid": pid,
             "worker": worker,
-            "drain_id": f"{host}:{pid}:{_PROCESS_TOKEN}:{next(self._drains)}",
+            "drain_id": f"{host}:{pid}:{_PROCESS_TOKEN}:{next(_DRAINS)}",
         }
         return Snapshot(
             stats,
@@ -717,6 +716,9 @@ class PerformanceProfiler:
 
 #: Tells this process's drains from those of an earlier process with the same pid.
 _PROCESS_TOKEN = uuid.uuid4().hex[:12]
+
+#: Numbers the drains of every profiler of this process (each drain id is unique).
+_DRAINS = itertools.count(1)
 
 
 def _source_key(origin: dict[str, Any]) -> str:
