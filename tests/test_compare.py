@@ -214,7 +214,7 @@ def test_memory_and_success_rate_changes() -> None:
     assert row["baseline_success_rate"] == 100.0 and row["current_success_rate"] == 80.0
     assert row["success_rate_change"] == -20.0
     markdown = comparison_markdown(frame)
-    assert "+4.00 KB" in markdown and "100.0% → 80.0%" in markdown
+    assert "+4.00 KiB" in markdown and "100.0% → 80.0%" in markdown
     # No memory measured: NaN, shown as a dash.
     row = compare(_run({"x": [1_000_000] * 10}), _run({"x": [1_000_000] * 10})).loc["x"]
     assert math.isnan(row["memory_change"])
@@ -276,7 +276,7 @@ def test_comparison_markdown_wording_legend_and_escaping() -> None:
     assert lines[0] == "## Before \\| after"
     table = [line for line in lines if line.startswith("| ")]
     assert len(table) == 3  # header and one row per operation
-    assert "a\\|b\\`&lt;script&gt;alert\\(1\\)&lt;/script&gt; x" in table[1]
+    assert "a\\|b\\`&lt;script&gt;alert(1)&lt;/script&gt; x" in table[1]
     assert "<script>" not in text
     assert "1.16x slower" in table[1] and "| slower |" in table[1]
     assert "inconclusive: need more calls (about" in table[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from wdbx_notebook import PerformanceReport, generate_performance_report
+from wdbx_notebook._units import CSS
 from wdbx_notebook.report.markdown import escape_markdown
 
 HOSTILE = [
@@ -84,13 +85,18 @@ def test_memory_recommendation_names_the_figure():
     for _ in range(3):
         hungry()
     text = generate_performance_report(profiler=profiler)
-    assert "* Review memory usage in hungry: Average impact 100.00KB per call" in text
+    assert (
+        "* Review memory usage in hungry: Average impact 100.00 KiB per call over 3 calls" in text
+    )
 
 
 def test_markdown_report_tables(busy):
     md = generate_performance_report("markdown", busy)
-    assert "| Operation | Calls | Avg (ms) | P95 (ms) | Max (ms) | Mem (KB) | Success % |" in md
-    assert "| slow\\_search | 3 | 80.00 |" in md
+    header = (
+        "| Operation | Calls | Avg (ms) | P95 (ms) | Max (ms) | Mem (KiB) | Success % | Flags |"
+    )
+    assert header in md
+    assert "| slow_search | 3 | 80.00 |" in md  # "_" inside a word needs no escape
     assert "## Errors" in md and "## Performance Recommendations" in md
 
 
@@ -109,7 +115,7 @@ def test_hostile_names_cannot_break_a_markdown_table(profiler, timed_op, name):
     md = generate_performance_report("markdown", profiler)
     escaped = escape_markdown(name)
     cells = _table_cells(md, escaped)
-    assert len(cells) == 7  # the name stayed in one cell
+    assert len(cells) == 8  # the name stayed in one cell
     assert "<script>" not in md and "\nbreak" not in md
     assert "`" not in md.replace("\\`", "")  # every backtick is escaped
 
@@ -119,7 +125,7 @@ def test_hostile_names_are_escaped_in_html(profiler, timed_op, name):
     timed_op(name, [2_000_000], fail=frozenset({0}))
     page = generate_performance_report("html", profiler)
     assert "<script>" not in page
-    assert html.escape(name) in page
+    assert html.escape(name.replace("\n", "\\n")) in page  # a line break shows as \n
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -158,4 +164,4 @@ def test_report_object_formats_and_display(busy, tmp_path):
 def test_html_highlights_slow_and_failing_operations(busy):
     page = generate_performance_report("html", busy)
     assert 'class="wdbx-failing"' in page
-    assert "linear-gradient(90deg,#f6b26b 100.0%" in page  # the slowest fills its bar
+    assert f"linear-gradient(90deg,{CSS.BAR} 100.0%" in page  # the slowest fills its bar

@@ -6,8 +6,8 @@
   detected step.
 * :func:`detect_step_up` finds a sustained step up in an operation's
   durations (say, a cache that stopped hitting half-way through a session)
-  and says at which call and time it began; reports list it among their
-  recommendations.
+  and says at which call and time it began; reports build a recommendation
+  from it (:mod:`wdbx_notebook.report.recommend`).
 
 >>> from wdbx_notebook import PerformanceProfiler
 >>> from wdbx_notebook._clock import FakeClock
@@ -46,8 +46,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from .report.base import Recommendation
 
 #: The fewest calls on each side of a step.
 MIN_SEGMENT = 20
@@ -366,21 +364,3 @@ def detect_step_up(
         p_value=found["p_value"],
         calls_after=len(durations) - index,
     )
-
-
-def step_recommendations(source: Any, names: Any) -> list[Recommendation]:
-    """Report recommendations for the operations whose durations stepped up.
-
-    Empty when the source keeps no per-call history (a report over another
-    kind of source). Used by :func:`wdbx_notebook.report.collect`.
-    """
-    from .report.base import Recommendation
-
-    if not callable(getattr(source, "recent_durations_ns", None)):
-        return []
-    advice = []
-    for name in names:
-        step = detect_step_up(source, name)
-        if step is not None:
-            advice.append(Recommendation("step", "Find what slowed down", name, step.describe()))
-    return advice

@@ -16,15 +16,24 @@ from typing import Any
 from .base import FORMATS, ReportData, StatisticsSource, collect
 from .html import render_html
 from .markdown import render_markdown
+from .table import Table, statistics_table
 from .text import render_text
 
-__all__ = ["FORMATS", "PerformanceReport", "ReportData", "collect", "generate_performance_report"]
+__all__ = [
+    "FORMATS",
+    "PerformanceReport",
+    "ReportData",
+    "Table",
+    "collect",
+    "generate_performance_report",
+    "statistics_table",
+]
 
 _RENDERERS = {"text": render_text, "markdown": render_markdown, "html": render_html}
 
 
 def _check_format(format_type: object) -> str:
-    if format_type not in _RENDERERS:
+    if not isinstance(format_type, str) or format_type not in _RENDERERS:
         raise ValueError(
             f"unknown report format {format_type!r}; choose one of "
             + ", ".join(repr(f) for f in FORMATS)
@@ -79,7 +88,8 @@ class PerformanceReport:
                 '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
                 "<title>Performance report</title></head><body>\n" + body + "\n</body></html>\n"
             )
-        with open(path, "w", encoding="utf-8") as handle:
+        # Renderers escape every name; backslashreplace only guards what they cannot see.
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(body)
         return path
 

@@ -1,38 +1,52 @@
-"""What every report says, computed once from the statistics; renderers only format it.
+"""What every report says, computed once; the renderers only format it.
 
-Recommendations (each names the figure that triggered it):
-
-* slow: the :data:`SLOWEST_COUNT` operations with the highest mean duration
-  among those at or above :data:`SLOW_MEAN_MS`;
-* memory-heavy: mean memory delta at or above :data:`MEMORY_HEAVY_BYTES` per
-  call, or an accumulated impact at or above :data:`MEMORY_LEAK_BYTES`;
-* error-prone: any failed call;
-* unstable: coefficient of variation (std / mean) at or above
-  :data:`UNSTABLE_CV` with at least :data:`UNSTABLE_MIN_CALLS` successful calls.
+:func:`collect` reads every operation's statistics once, builds the report's
+statistics table (:mod:`wdbx_notebook.report.table`), its recommendations
+(:mod:`wdbx_notebook.report.recommend`) and its notes.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..stability import stability_warnings
-from ..trends import step_recommendations
+from .._units import format_kib, format_ms
+from .table import SLOW_MEAN_MS, SLOWEST_COUNT, Table, error_types, statistics_table, summaries_of
+
+__all__ = [
+    "FORMATS",
+    "REPORT_COLUMNS",
+    "SLOWEST_COUNT",
+    "SLOW_MEAN_MS",
+    "Recommendation",
+    "ReportData",
+    "StatisticsSource",
+    "collect",
+    "error_types",
+    "format_kb",
+    "format_ms",
+    "slowest_operations",
+]
 
 FORMATS = ("text", "markdown", "html")
 
-SLOWEST_COUNT = 3
-SLOW_MEAN_MS = 1.0
-MEMORY_HEAVY_BYTES = 32 * 1024
-MEMORY_LEAK_BYTES = 10 * 1024 * 1024
-UNSTABLE_CV = 0.5
-UNSTABLE_MIN_CALLS = 5
+#: The report's table: the seed guide's example report's columns.
+REPORT_COLUMNS = (
+    "call_count",
+    "avg_duration_ms",
+    "p95_duration_ms",
+    "max_duration_ms",
+    "avg_memory_delta",
+    "success_rate",
+)
+REPORT_LABELS = {"avg_duration_ms": "Avg (ms)", "avg_memory_delta": "Mem (KiB)"}
 
 
 class StatisticsSource(Protocol):
-    """Anything reports can read: a live profiler or a saved session."""
+    """Anything reports can read: a live profiler, a snapshot or a saved session."""
 
     def get_all_operations(self) -> list[str]: ...
     def get_statistics(self, name: str) -> dict[str, Any]: ...
@@ -40,135 +54,81 @@ class StatisticsSource(Protocol):
 
 @dataclass
 class Recommendation:
-    """One piece of advice: what to do, to which operation, and the figure behind it."""
+    """One piece of advice: what to do, to which operation, and why (the figures)."""
 
-    kind: str  # "slow", "memory", "leak", "errors", "unstable"
+    kind: str  # "slow", "memory", "leak", "errors", "unstable", "step"
     action: str  # "Optimize", "Review memory usage in", ...
     operation: str
-    evidence: str  # "Average duration 75.32ms"
+    evidence: str  # "Average duration 75.32ms over 342 calls, 61% of all profiled time"
 
 
 @dataclass
 class ReportData:
     title: str
     generated_at: float
-    operations: dict[str, dict[str, Any]]
+    operations: dict[str, Mapping[str, Any]]
     recommendations: list[Recommendation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    table: Table | None = None
+    #: How many of :attr:`notes` are stability notes (the rest say where the data came from).
+    stability_notes: int = 0
+    noted_operations: int = 0
 
     @property
     def total_calls(self) -> int:
-        return sum(s["call_count"] for s in self.operations.values())
+        return sum(int(s["call_count"]) for s in self.operations.values())
 
     @property
-    def failing(self) -> dict[str, dict[str, Any]]:
+    def failing(self) -> dict[str, Mapping[str, Any]]:
         return {name: s for name, s in self.operations.items() if s["error_count"]}
 
     @property
     def generated_iso(self) -> str:
         return _dt.datetime.fromtimestamp(self.generated_at).isoformat(sep=" ", timespec="seconds")
 
-
-def format_ms(value: float) -> str:
-    """Milliseconds with two decimals; tiny nonzero values keep three significant digits."""
-    if value == 0 or abs(value) >= 0.01:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
-
-
-def format_kb(value_bytes: float) -> str:
-    return f"{value_bytes / 1024:.2f}"
-
-
-def error_types(stats: dict[str, Any]) -> str:
-    """``"ValueError (3), KeyError (1)"``, most frequent first."""
-    items = sorted(stats["errors_by_type"].items(), key=lambda kv: (-kv[1], kv[0]))
-    return ", ".join(f"{name} ({count})" for name, count in items)
-
-
-def slowest_operations(operations: dict[str, dict[str, Any]]) -> list[str]:
-    """The operations reports call slow: the :data:`SLOWEST_COUNT` highest means
-    at or above :data:`SLOW_MEAN_MS`, slowest first."""
-    slow = sorted(
-        (
-            n
-            for n, s in operations.items()
-            if s["success_count"] and s["avg_duration_ms"] >= SLOW_MEAN_MS
-        ),
-        key=lambda n: -operations[n]["avg_duration_ms"],
-    )
-    return slow[:SLOWEST_COUNT]
-
-
-def _recommend(operations: dict[str, dict[str, Any]]) -> list[Recommendation]:
-    advice: list[Recommendation] = []
-    for name in slowest_operations(operations):
-        advice.append(
-            Recommendation(
-                "slow",
-                "Optimize",
-                name,
-                f"Average duration {format_ms(operations[name]['avg_duration_ms'])}ms",
-            )
+    def notes_summary(self) -> str:
+        """One line on the stability notes, "" when there are none."""
+        if not self.stability_notes:
+            return ""
+        n, ops = self.stability_notes, self.noted_operations
+        return (
+            f"{n} stability note{'s' if n != 1 else ''} on {ops} "
+            f"operation{'s' if ops != 1 else ''}: treat those numbers with care (see Notes)."
         )
-    for name, s in operations.items():
-        if s["memory_call_count"] and s["avg_memory_delta"] >= MEMORY_HEAVY_BYTES:
-            advice.append(
-                Recommendation(
-                    "memory",
-                    "Review memory usage in",
-                    name,
-                    f"Average impact {format_kb(s['avg_memory_delta'])}KB per call",
-                )
-            )
-        if s["total_memory_impact"] >= MEMORY_LEAK_BYTES:
-            advice.append(
-                Recommendation(
-                    "leak",
-                    "Check for a memory leak in",
-                    name,
-                    f"{s['total_memory_impact'] / 2**20:.2f} MB accumulated over "
-                    f"{s['memory_call_count']} calls",
-                )
-            )
-    for name, s in operations.items():
-        if s["error_count"]:
-            advice.append(
-                Recommendation(
-                    "errors",
-                    "Investigate failures in",
-                    name,
-                    f"{s['error_count']} of {s['call_count']} calls failed "
-                    f"({100 - s['success_rate']:.1f}%): {error_types(s)}",
-                )
-            )
-    for name, s in operations.items():
-        mean = s["avg_duration_ms"]
-        if s["success_count"] >= UNSTABLE_MIN_CALLS and mean > 0:
-            cv = s["std_duration_ms"] / mean
-            if cv >= UNSTABLE_CV:
-                advice.append(
-                    Recommendation(
-                        "unstable",
-                        "Stabilize",
-                        name,
-                        f"std dev {format_ms(s['std_duration_ms'])}ms is {cv * 100:.0f}% of the "
-                        f"{format_ms(mean)}ms mean",
-                    )
-                )
-    return advice
+
+
+def format_kb(value_bytes: float | None) -> str:
+    """Bytes as KiB with two decimals (kept for callers of the old name)."""
+    return format_kib(value_bytes)
+
+
+def slowest_operations(operations: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The operations every view calls slow (see
+    :func:`~wdbx_notebook.report.table.slow_operations`)."""
+    from .table import slow_operations
+
+    return slow_operations(operations)
 
 
 def collect(source: StatisticsSource, title: str = "WDBX PERFORMANCE REPORT") -> ReportData:
-    """Read every operation's statistics once and derive the recommendations."""
-    operations = {name: source.get_statistics(name) for name in source.get_all_operations()}
+    """Read every operation's statistics once; derive the table, recommendations and notes."""
+    from ..snapshot import Snapshot, as_snapshot
+    from .recommend import recommend
+
+    if not isinstance(source, Snapshot) and callable(getattr(source, "snapshot", None)):
+        source = as_snapshot(source)
+    operations = summaries_of(source)
     data = ReportData(title=title, generated_at=time.time(), operations=operations)
-    data.recommendations = _recommend(operations)
-    # Sources with per-call history also say where an operation's durations stepped up.
-    data.recommendations.extend(step_recommendations(source, operations))
-    # Stability warnings sit under every table, so nobody trusts a p99 of twelve calls.
-    for name, stats in operations.items():
-        data.notes.extend(stability_warnings(name, stats))
+    table = statistics_table(
+        source, sort_by="mean", columns=REPORT_COLUMNS, summaries=operations, notes=True
+    )
+    table.relabel(REPORT_LABELS)
+    data.table = table
+    data.recommendations = recommend(source, operations)
+    # Stability notes sit under every table, so nobody trusts a p99 of twelve calls.
+    data.notes.extend(table.notes)
+    data.stability_notes = len(table.notes)
+    data.noted_operations = table.noted_operations
     extra_notes = getattr(source, "report_notes", None)
     if callable(extra_notes):
         data.notes.extend(extra_notes())

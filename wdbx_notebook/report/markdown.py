@@ -1,41 +1,16 @@
-"""The markdown report (GitHub-flavoured tables)."""
+"""The markdown report (GitHub-flavoured tables, readable as source too)."""
 
 from __future__ import annotations
 
-from .base import ReportData, error_types, format_kb, format_ms
+from .base import ReportData, error_types
+from .escape import escape_markdown
 
-_SPECIAL = "\\`*_{}[]<>()#+!|~"
-
-
-def escape_markdown(text: str) -> str:
-    """Text that renders literally in a markdown table cell.
-
-    Backslash-escapes markdown punctuation (``|`` included, so a name cannot
-    split a cell), writes ``<``, ``>`` and ``&`` as entities (so it cannot
-    inject HTML) and folds line breaks into spaces (so it cannot end a row).
-    """
-    out = []
-    for ch in text:
-        if ch == "&":
-            out.append("&amp;")
-        elif ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch in "\r\n\t\v\f":
-            out.append(" ")
-        elif ch in _SPECIAL:
-            out.append("\\" + ch)
-        elif not ch.isprintable():
-            out.append(ch.encode("unicode_escape").decode("ascii").replace("\\", "\\\\"))
-        else:
-            out.append(ch)
-    return "".join(out)
+__all__ = ["escape_markdown", "render_markdown"]
 
 
 def render_markdown(data: ReportData) -> str:
     lines = ["# WDBX Performance Report", "", f"_Generated {data.generated_iso}_", ""]
-    if not data.operations:
+    if not data.operations or data.table is None:
         lines.append("No operations have been profiled yet.")
         return "\n".join(lines) + "\n"
     lines += [
@@ -49,16 +24,11 @@ def render_markdown(data: ReportData) -> str:
         "",
         "## Operation Details",
         "",
-        "| Operation | Calls | Avg (ms) | P95 (ms) | Max (ms) | Mem (KB) | Success % |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        data.table.to_markdown(notes=False).rstrip("\n"),
     ]
-    ordered = sorted(data.operations.items(), key=lambda kv: -kv[1]["avg_duration_ms"])
-    for name, s in ordered:
-        lines.append(
-            f"| {escape_markdown(name)} | {s['call_count']} | {format_ms(s['avg_duration_ms'])} | "
-            f"{format_ms(s['p95_duration_ms'])} | {format_ms(s['max_duration_ms'])} | "
-            f"{format_kb(s['avg_memory_delta'])} | {s['success_rate']:.1f} |"
-        )
+    summary = data.notes_summary()
+    if summary:
+        lines += ["", f"_{escape_markdown(summary)}_"]
     if data.failing:
         lines += [
             "",

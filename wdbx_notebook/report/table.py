@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._units import (
@@ -277,6 +277,13 @@ class Table:
     bar_key: str | None = "avg_duration_ms"
 
     # -- reading -------------------------------------------------------------------
+    def relabel(self, labels: Mapping[str, str]) -> Table:
+        """Give some columns other headers (``{"avg_duration_ms": "Avg (ms)"}``); returns self."""
+        self.columns = [
+            replace(c, label=labels[c.key]) if c.key in labels else c for c in self.columns
+        ]
+        return self
+
     def cell(self, row: Row, key: str) -> str:
         """The text of one cell (``"—"`` when the value does not exist)."""
         return COLUMNS[key].format(row.values.get(key)) if key in COLUMNS else EMPTY

@@ -1,60 +1,66 @@
-"""The plain-text report, laid out as in the seed guide's example."""
+"""The plain-text report, laid out as in the seed guide's example report.
+
+The operation table keeps the guide's fixed columns (names left, each figure
+starting under its header); rules are as wide as the header they frame.
+"""
 
 from __future__ import annotations
 
-from .base import ReportData, error_types, format_kb, format_ms
+from .._units import EMPTY
+from .base import ReportData, error_types
+from .escape import printable
+
+__all__ = ["printable", "render_text"]
 
 _NAME_WIDTH = 32
-_WIDE_RULE = "-" * 80
+_WIDTHS = (10, 11, 11, 11, 11, 9)  # Calls, Avg, P95, Max, Mem, Success % (the guide's)
 _RULE = "-" * 50
 
 
-def printable(name: str, width: int | None = None) -> str:
-    """A name safe for a terminal table: control characters escaped, long names shortened."""
-    safe = "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name
+def _row(first: str, cells: list[str], widths: tuple[int, ...]) -> str:
+    return f"{first:<{_NAME_WIDTH}}" + "".join(
+        f"{cell:<{width}}" for cell, width in zip(cells, widths, strict=True)
     )
-    if width is not None and len(safe) > width:
-        safe = safe[: width - 1] + "…"
-    return safe
 
 
 def render_text(data: ReportData) -> str:
     lines = [data.title, "=" * 50, ""]
-    if not data.operations:
+    table = data.table
+    if not data.operations or table is None:
         lines.append("No operations have been profiled yet.")
         return "\n".join(lines) + "\n"
+    header = _row("Operation", [c.label for c in table.columns], _WIDTHS).rstrip()
+    wide_rule = "-" * len(header)
     lines += [
         f"Total Operations Profiled: {len(data.operations)}",
         f"Total Function Calls: {data.total_calls}",
         f"Operations with Errors: {len(data.failing)}",
+    ]
+    if data.stability_notes:
+        lines.append(
+            f"Stability Notes: {data.stability_notes} on {data.noted_operations} "
+            "operations (details under NOTES)"
+        )
+    lines += [
         "",
         "OPERATION DETAILS",
-        _WIDE_RULE,
-        f"{'Operation':<{_NAME_WIDTH}}{'Calls':<10}{'Avg (ms)':<11}{'P95 (ms)':<11}"
-        f"{'Max (ms)':<11}{'Mem (KB)':<11}{'Success %':<9}",
-        _WIDE_RULE,
+        wide_rule,
+        header,
+        wide_rule,
     ]
-    ordered = sorted(data.operations.items(), key=lambda kv: -kv[1]["avg_duration_ms"])
-    for name, s in ordered:
-        lines.append(
-            f"{printable(name, _NAME_WIDTH - 1):<{_NAME_WIDTH}}{s['call_count']:<10}"
-            f"{format_ms(s['avg_duration_ms']):<11}{format_ms(s['p95_duration_ms']):<11}"
-            f"{format_ms(s['max_duration_ms']):<11}{format_kb(s['avg_memory_delta']):<11}"
-            f"{s['success_rate']:<9.1f}"
-        )
+    columns = table.columns
+    for row in table.rows:
+        cells = [c.format(row.values.get(c.key)) for c in columns]
+        lines.append(_row(printable(row.name, _NAME_WIDTH - 1), cells, _WIDTHS).rstrip())
     if data.failing:
-        lines += [
-            "",
-            "ERRORS",
-            _RULE,
-            f"{'Operation':<{_NAME_WIDTH}}{'Error Count':<17}{'Error Rate %':<17}Exception Types",
-            _RULE,
-        ]
+        error_header = (
+            f"{'Operation':<{_NAME_WIDTH}}{'Error Count':<17}{'Error Rate %':<17}Exception Types"
+        )
+        lines += ["", "ERRORS", "-" * len(error_header), error_header, "-" * len(error_header)]
         for name, s in data.failing.items():
             lines.append(
                 f"{printable(name, _NAME_WIDTH - 1):<{_NAME_WIDTH}}{s['error_count']:<17}"
-                f"{100 - s['success_rate']:<17.1f}{printable(error_types(s))}"
+                f"{100 - s['success_rate']:<17.1f}{printable(error_types(s)) or EMPTY}"
             )
     lines += ["", "PERFORMANCE RECOMMENDATIONS", _RULE]
     if data.recommendations:
