@@ -163,18 +163,11 @@ class CallColumns:
             )
         errors: list[Any] = []
         if failed:
-            rows = np.array([r[:7] for r in failed], dtype=dtype).reshape(-1, 7)
-            fields = (
-                "start",
-                "end",
-                "thread",
-                "mem_before",
-                "mem_after",
-                "cpu_before",
-                "cpu_after",
-            )
+            # A failure tuple is the widest layout's record plus the error's type name.
+            fields = LAYOUTS["measured_cpu"]
+            rows = np.array([r[:-1] for r in failed], dtype=dtype).reshape(-1, len(fields))
             parts.append({field: rows[:, i] for i, field in enumerate(fields)})
-            errors = [r[7] for r in failed]
+            errors = [r[-1] for r in failed]
         columns: dict[str, list[np.ndarray]] = {
             key: [] for key in ("start", "end", "thread", "mem_before", "mem_after", "cpu")
         }

@@ -366,23 +366,17 @@ class _Operation:
         return self.stats.call_count
 
     def reset(self) -> None:
+        """Forget every call (a drain in progress starts afresh too)."""
         with self.lock:
-            for _, pending in self.pending_lists():
-                pending.clear()
-            self.failed.clear()
-            self.unfolded = []
-            self.stats = OperationStats()
-            self.chunks.clear()
-            self.rows = 0
-            if self.drain_stats is not None:
-                self.drain_stats = OperationStats()
-                self.drain_chunks = []
-            self.version += 1
-            self.summary_cache = None
+            self._clear(keep_drain=self.drain_stats is not None)
 
     def after_fork(self) -> None:
         """In a forked child: a fresh lock and no calls of the parent's."""
         self.lock = threading.Lock()
+        self._clear(keep_drain=False)
+        self._reset_limits()
+
+    def _clear(self, keep_drain: bool) -> None:
         for _, pending in self.pending_lists():
             pending.clear()
         self.failed.clear()
@@ -390,11 +384,10 @@ class _Operation:
         self.stats = OperationStats()
         self.chunks.clear()
         self.rows = 0
-        self.drain_stats = None
+        self.drain_stats = OperationStats() if keep_drain else None
         self.drain_chunks = []
         self.version += 1
         self.summary_cache = None
-        self._reset_limits()
 
 
 def fold_into(stats: OperationStats, batch: Any) -> None:

@@ -341,25 +341,17 @@ class Snapshot:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready): every aggregate and recent call, nothing lost."""
-        return {
-            "operations": {
-                name: {"stats": stats.to_dict(), "calls": self.calls(name).to_dict()}
-                for name, stats in self._stats.items()
-                if stats.call_count
-            },
-            "saved_at": self.saved_at,
-            "environment": self.environment,
-            "history_limit": self.history_limit,
-            "path": self.path,
-            "schema_version": self.schema_version,
-            "parts": self.parts,
-            "origin": self.origin,
-            "sources": self.sources,
-            "source_stats": {
-                source: {name: stats.to_dict() for name, stats in operations.items()}
-                for source, operations in self._source_stats.items()
-            },
+        state = self._state()
+        calls = state.pop("calls")
+        state["operations"] = {
+            name: {"stats": stats.to_dict(), "calls": calls[name].to_dict()}
+            for name, stats in state["operations"].items()
         }
+        state["source_stats"] = {
+            source: {name: stats.to_dict() for name, stats in operations.items()}
+            for source, operations in state["source_stats"].items()
+        }
+        return state
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Snapshot:
@@ -392,9 +384,11 @@ class Snapshot:
         return _rebuild(self._state())
 
     def _state(self) -> dict[str, Any]:
+        """Everything this snapshot holds, as constructor arguments (aggregates copied)."""
+        names = self.get_all_operations()
         return {
-            "operations": {name: stats.copy() for name, stats in self._stats.items()},
-            "calls": {name: self.calls(name) for name in self.get_all_operations()},
+            "operations": {name: self._stats[name].copy() for name in names},
+            "calls": {name: self.calls(name) for name in names},
             "saved_at": self.saved_at,
             "environment": self.environment,
             "history_limit": self.history_limit,
