@@ -138,4 +138,46 @@ def test_widget_model_in_saved_state(executed: tuple[Any, Path]) -> None:
     assert html.escape(str(report)) in status
     body = report.read_text(encoding="utf-8")
     assert body.startswith("# WDBX Performance Report")
-    assert "| python\\_loop n=100,000 |" in body
+    assert "| python_loop n=100,000 |" in body  # names read as written (no needless escapes)
+
+
+def test_html_export_shows_the_comparison_without_widgets(executed: tuple[Any, Path]) -> None:
+    """An nbconvert export (no widget front end) shows the app's static twin: the
+    table and the chart, with the same operations as the app's saved state."""
+    from nbconvert import HTMLExporter
+
+    nb, _ = executed
+    (cell,) = [
+        cell
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and any(WIDGET_VIEW in o.get("data", {}) for o in cell.get("outputs", []))
+    ]
+    view, static = cell.outputs
+    assert WIDGET_VIEW in view.data
+    assert set(static.data) == {"text/plain", "text/html"}
+    assert static.data["text/plain"].startswith("OPERATION COMPARISON")
+    app_id = view.data[WIDGET_VIEW]["model_id"]
+    assert f"wdbx-static-{app_id}" in static.data["text/html"]
+    # the app, where it renders, hides the twin: the rule is in the app's own title
+    models = _models(nb)
+    titles = [
+        m["state"]["value"]
+        for m in models.values()
+        if m["model_name"] == "HTMLModel" and "Operation comparison" in m["state"].get("value", "")
+    ]
+    assert any(f".wdbx-static-{app_id}{{display:none}}" in t for t in titles)
+
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    twin = page[page.index(f'class="wdbx-static wdbx-static-{app_id}"') :]
+    twin = twin[: twin.index("</table>")]
+    chart = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', twin)
+    assert chart is not None and base64.b64decode(chart.group(1)).startswith(b"\x89PNG")
+    rows = [html.unescape(n) for n in re.findall(r'<tr data-operation="([^"]*)"', twin)]
+    (labels,) = [
+        m["state"]["_options_labels"]
+        for m in models.values()
+        if "wdbx-operations" in m["state"].get("_dom_classes", [])
+    ]
+    assert set(rows) <= set(labels) and len(rows) >= len(labels) - 1  # Live may add one later
+    assert "prepare_data" in rows and "python_loop n=100,000" in rows
