@@ -14,13 +14,13 @@ import pytest
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
-from wdbx_notebook import PerformanceProfiler, get_performance_profiler
+from wdbx_notebook import PerformanceProfiler, _units, get_performance_profiler
 from wdbx_notebook._clock import FakeClock
 from wdbx_notebook.jupyter import cell as cell_module
 from wdbx_notebook.jupyter import magics as magics_module
 
-DURATION = r"[\d.]+ (?:µs|ms|s)"
-MEMORY = r"(?:[+-][\d.]+ (?:B|KiB|MiB|GiB)|n/a)"
+DURATION = r"[\d.]+ (?:ns|µs|ms|s)"
+MEMORY = r"(?:[+-]?[\d.]+ (?:B|KiB|MiB|GiB)|—)"
 SUMMARY = re.compile(
     rf"^wdbx_profile (?P<name>\S+): (?:(?P<one>{DURATION}), memory (?P<memory>{MEMORY})"
     rf"|(?P<runs>\d+) runs?, mean (?P<mean>{DURATION})"
@@ -95,7 +95,7 @@ def test_summary_line_shows_the_cells_runs_as_the_profiler_recorded_them(ip: Any
     s = stats("build")
     assert s["call_count"] == 1
     assert match["one"] == cell_module.format_duration_ms(s["avg_duration_ms"])
-    assert match["memory"] == cell_module.format_bytes(s["avg_memory_delta"])
+    assert match["memory"] == cell_module.format_bytes(s["avg_memory_delta"], signed=True)
     # A second cell: its own runs, whatever was recorded before.
     ran = run(ip, "%%wdbx_profile build -n 3\ndata = list(range(1000))")
     match = SUMMARY.search(ran.stdout)
@@ -279,7 +279,7 @@ def test_stats_returns_a_table_with_html_and_text(ip: Any) -> None:
     for name in ("fast", "failing"):
         assert name in bundle["text/plain"] and name in bundle["text/html"]
     assert 'class="wdbx-failing"' in bundle["text/html"]
-    assert "failures: ValueError (1)" in bundle["text/plain"]
+    assert "Failures in failing: ValueError (1)" in bundle["text/plain"]
     assert "Stability warnings" in bundle["text/plain"]  # single calls: p95 warnings
     only = run(ip, "%wdbx_stats fast")
     assert list(only.result.result.dataframe.index) == ["fast"]
@@ -422,14 +422,18 @@ def test_unload_removes_magics_hooks_and_transformer(shell: Any) -> None:
     shell.run_line_magic("unload_ext", "wdbx_notebook")
 
 
-def test_formatting_helpers() -> None:
-    assert cell_module.format_duration_ms(0.5) == "500 µs"
-    assert cell_module.format_duration_ms(12.345) == "12.3 ms"
-    assert cell_module.format_duration_ms(2410) == "2.41 s"
-    assert cell_module.format_bytes(1536) == "+1.50 KiB"
-    assert cell_module.format_bytes(-3 * 2**20) == "-3.00 MiB"
-    assert cell_module.format_bytes(None) == "n/a"
-    assert cell_module.format_bytes(12) == "+12 B"
+def test_summary_numbers_read_as_in_every_other_view() -> None:
+    # The summary formats through the package's one units module.
+    assert cell_module.format_duration_ms is _units.format_duration_ms
+    assert cell_module.format_bytes is _units.format_bytes
+    outcome = cell_module.Outcome("load", 1, 1, [0.5], [1536])
+    assert cell_module.summary_line(outcome) == "wdbx_profile load: 500 µs, memory +1.50 KiB"
+    outcome = cell_module.Outcome("sort", 2, 2, [12.345, 2410.0], [None, -3 * 2**20])
+    assert cell_module.summary_line(outcome) == (
+        "wdbx_profile sort: 2 runs, mean 1.21 s (min 12.3 ms, max 2.41 s), memory -3.00 MiB in all"
+    )
+    outcome = cell_module.Outcome("x\u202ey", 1, 1, [1.0], [None])
+    assert cell_module.summary_line(outcome) == "wdbx_profile x\\u202ey: 1.00 ms, memory —"
 
 
 # -- what is timed (a fake clock: exact numbers) ----------------------------------------
@@ -466,8 +470,8 @@ def test_each_run_times_the_body_only(fake: tuple[Any, PerformanceProfiler, Fake
     assert ran.result.success, ran.stdout + ran.stderr
     assert profiler.recent_durations_ns("body").tolist() == [1_500] * 4
     match = SUMMARY.search(ran.stdout)
-    assert match and match["runs"] == "4" and match["mean"] == "1.5 µs", ran.stdout
-    assert match["min"] == match["max"] == "1.5 µs"
+    assert match and match["runs"] == "4" and match["mean"] == "1.50 µs", ran.stdout
+    assert match["min"] == match["max"] == "1.50 µs"
 
 
 def test_a_failing_run_is_timed_before_its_traceback_is_rendered(
@@ -488,7 +492,7 @@ def test_a_failing_run_is_timed_before_its_traceback_is_rendered(
     assert calls.duration_ns.tolist() == [700]
     assert calls.error.tolist() == ["Loud"]
     match = SUMMARY.search(ran.stdout)
-    assert match and match["failed"] == "0.7 µs" and match["error"] == "Loud", ran.stdout
+    assert match and match["failed"] == "700 ns" and match["error"] == "Loud", ran.stdout
     assert match["rest"] == " on run 1 of 3"
 
 
@@ -511,7 +515,7 @@ def test_an_interrupted_run_is_not_a_failed_call(
     assert (s["call_count"], s["success_count"], s["error_count"]) == (2, 2, 0)
     match = SUMMARY.search(ran.stdout)
     assert match and (match["done"], match["total"]) == ("2", "5"), ran.stdout
-    assert match["after"] == "; 2 runs, mean 2 µs (min 2 µs, max 2 µs), memory n/a in all"
+    assert match["after"] == "; 2 runs, mean 2.00 µs (min 2.00 µs, max 2.00 µs), memory — in all"
     # The progress line is ended, so what follows does not start on it.
     assert ran.stderr.endswith("2/5\n"), repr(ran.stderr)
 

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.notebook
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "quickstart.ipynb"
 SUMMARY = re.compile(
-    r"^wdbx_profile (\S+): (?:[\d.]+ (?:µs|ms|s), memory \S+(?: \S+)?"
-    r"|\d+ runs?, mean [\d.]+ (?:µs|ms|s).*, memory .+ in all)$",
+    r"^wdbx_profile (\S+): (?:[\d.]+ (?:ns|µs|ms|s), memory \S+(?: \S+)?"
+    r"|\d+ runs?, mean [\d.]+ (?:ns|µs|ms|s).*, memory .+ in all)$",
     re.M,
 )
 
@@ -303,6 +303,6 @@ def test_a_failing_profiled_cell_shows_one_traceback_and_is_recorded(tmp_path: P
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert [e.ename for e in errors] == [ename]
         assert "run_cell_magic" not in "".join(errors[0].traceback)
-        failed = rf"^wdbx_profile risky: failed after [\d.]+ (µs|ms|s) \({ename}\)$"
+        failed = rf"^wdbx_profile risky: failed after [\d.]+ (ns|µs|ms|s) \({ename}\)$"
         assert re.search(failed, _stdout(cell), re.M), _stdout(cell)
     assert _stdout(nb.cells[3]).strip() == "{'ValueError': 1, 'ZeroDivisionError': 1}"

@@ -48,14 +48,14 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
+from .._units import EMPTY, format_bytes, format_duration_ms
+
 __all__ = [
     "PROGRESS_AFTER_S",
     "AutoProfiler",
     "CellRunner",
     "CompiledCell",
     "Outcome",
-    "format_bytes",
-    "format_duration_ms",
     "printable",
     "summary_line",
 ]
@@ -426,37 +426,6 @@ class Outcome:
 # -- the summary line ------------------------------------------------------------------
 
 
-def format_duration_ms(value: float | None) -> str:
-    """``"812 µs"``, ``"12.3 ms"``, ``"2.41 s"``: three significant digits, readable units.
-
-    >>> format_duration_ms(0.5), format_duration_ms(12.345), format_duration_ms(None)
-    ('500 µs', '12.3 ms', 'n/a')
-    """
-    if value is None:
-        return "n/a"
-    if value < 1:
-        return f"{value * 1000:.3g} µs"
-    if value < 1000:
-        return f"{value:.3g} ms"
-    return f"{value / 1000:.3g} s"
-
-
-def format_bytes(value: float | None, signed: bool = True) -> str:
-    """``"+1.20 MiB"``, ``"-4.00 KiB"``, ``"+512 B"``; ``"n/a"`` when not measured.
-
-    >>> format_bytes(1536), format_bytes(None)
-    ('+1.50 KiB', 'n/a')
-    """
-    if value is None:
-        return "n/a"
-    sign = ("+" if value >= 0 else "-") if signed else ("-" if value < 0 else "")
-    size = abs(value)
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            return f"{sign}{size / scale:.2f} {unit}"
-    return f"{sign}{size:.0f} B"
-
-
 def summary_line(outcome: Outcome) -> str:
     """The line printed after a ``%%wdbx_profile`` cell, from its own runs only:
     pure Python, constant time per cell, no statistics engine (nor numpy) on the way.
@@ -464,7 +433,7 @@ def summary_line(outcome: Outcome) -> str:
     >>> summary_line(Outcome("load", 1, 1, [12.5], [2048]))
     'wdbx_profile load: 12.5 ms, memory +2.00 KiB'
     >>> summary_line(Outcome("sort", 3, 3, [1.0, 2.0, 3.0], [0, 0, None]))
-    'wdbx_profile sort: 3 runs, mean 2 ms (min 1 ms, max 3 ms), memory +0 B in all'
+    'wdbx_profile sort: 3 runs, mean 2.00 ms (min 1.00 ms, max 3.00 ms), memory 0 B in all'
     """
     durations = outcome.durations_ms
     label = f"wdbx_profile {printable(outcome.name)}"
@@ -481,7 +450,7 @@ def summary_line(outcome: Outcome) -> str:
                 f"max {format_duration_ms(max(durations))})"
             )
         known = [m for m in outcome.memory if m is not None]
-        runs += f", memory {format_bytes(sum(known)) if known else 'n/a'} in all"
+        runs += f", memory {format_bytes(sum(known), signed=True) if known else EMPTY} in all"
     if outcome.interrupted:
         done = f"interrupted after {outcome.runs} of {outcome.total} run"
         done += "s" if outcome.total != 1 else ""
@@ -494,9 +463,8 @@ def summary_line(outcome: Outcome) -> str:
             failed += f" of {outcome.total}"
         return f"{label}: {failed}" + (f"; before it {runs}" if runs else "")
     if len(durations) == 1 and outcome.total == 1:
-        return (
-            f"{label}: {format_duration_ms(durations[0])}, memory {format_bytes(outcome.memory[0])}"
-        )
+        memory = format_bytes(outcome.memory[0], signed=True)
+        return f"{label}: {format_duration_ms(durations[0])}, memory {memory}"
     return f"{label}: {runs}"
 
 
