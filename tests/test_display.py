@@ -11,6 +11,7 @@ import pytest
 
 from wdbx_notebook import PerformanceProfiler, PerformanceReport
 from wdbx_notebook._clock import FakeClock
+from wdbx_notebook._units import CSS
 from wdbx_notebook.jupyter.display import (
     StatisticsTable,
     markdown_bundle,
@@ -52,6 +53,10 @@ def _parse(html: str) -> _Cells:
     parser = _Cells()
     parser.feed(html)
     return parser
+
+
+def html_of(profiler: PerformanceProfiler) -> str:
+    return statistics_html(profiler)
 
 
 def _profiler() -> PerformanceProfiler:
@@ -96,16 +101,18 @@ def test_statistics_html_rows_carry_the_numbers_and_highlights() -> None:
     assert "wdbx-failing" in classes["flaky_io"]
     assert "wdbx-ok" in classes["slow_query"]
     slow_cells = body[0][1]
+    # The badge is its own element beside the name, not part of it.
     assert slow_cells[0] == "slow_query slow"
+    assert '<span class="wdbx-name">slow_query</span> <span class="wdbx-badge"' in html_of(profiler)
     assert slow_cells[1] == "3"  # calls
     assert slow_cells[3] == "50.00"  # mean, from 40/50/60 ms
     assert body[2][1][2] == "1"  # flaky_io: one failure
     html = statistics_html(profiler)
     # The mean cell's bar: full for the slowest mean, proportional for the others.
-    assert "#f6b26b 100.0%" in html
-    assert f"#f6b26b {0.2 / 50 * 100:.1f}%" in html
+    assert f"{CSS.BAR} 100.0%" in html
+    assert f"{CSS.BAR} {0.2 / 50 * 100:.1f}%" in html
     assert "Failures in flaky_io: TimeoutError (1)" in html
-    assert "background:#fde8e8" in html
+    assert f'<tr class="wdbx-failing" style="background-color:{CSS.FAIL_TINT}">' in html
 
 
 def test_statistics_text_marks_slow_and_failing_operations() -> None:
@@ -116,7 +123,8 @@ def test_statistics_text_marks_slow_and_failing_operations() -> None:
         if line and line.split()[0] in ("slow_query", "fast_lookup", "flaky_io")
     }
     assert lines["slow_query"].endswith("<- slow")
-    assert "failures: TimeoutError (1)" in lines["flaky_io"]
+    assert lines["flaky_io"].endswith("<- failing")
+    assert "Failures in flaky_io: TimeoutError (1)" in text.splitlines()
     assert "<-" not in lines["fast_lookup"]
     assert "50.00" in lines["slow_query"]
 
@@ -148,7 +156,7 @@ def test_hostile_names_are_escaped() -> None:
     assert "two\\nlines" in text  # the newline cannot break the table's rows
     assert all(line.count("\n") == 0 for line in text.splitlines())
     cells = [cells[0] for _, cells in _parse(html).rows if cells]
-    assert cells == names
+    assert cells == [name.replace("\n", "\\n") for name in names]  # a line break shows as \n
 
 
 def test_empty_profiler_displays_a_sentence() -> None:
@@ -199,8 +207,9 @@ def test_styled_dataframe_has_bars_tints_and_escaped_names() -> None:
     assert styler.data.loc["slow_query", "avg_duration_ms"] == pytest.approx(50.0)
     html = styler.to_html()
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
-    assert "#f6b26b" in html  # the bar on the mean duration
+    assert CSS.BAR in html  # the bar on the mean duration
     failing_row = list(styler.data.index).index("flaky_io")
-    tinted = re.findall(r"([^{}]*)\{\s*background: #fde8e8;\s*\}", html)
+    tint = re.escape(CSS.FAIL_TINT)
+    tinted = re.findall(r"([^{}]*)\{\s*background-color: " + tint + r";\s*\}", html)
     assert len(tinted) == 1 and f"_row{failing_row}_col0" in tinted[0]
     assert f"_row{failing_row}_col2" not in tinted[0]  # the mean's bar stays

@@ -182,7 +182,7 @@ class CSS:
     BAR: Final = "rgba(245, 158, 11, 0.40)"
     #: The slow badge: an outlined pill in the warning colour, distinct from the name.
     BADGE: Final = (
-        "display:inline-block;margin-left:6px;padding:0 5px;border-radius:8px;"
+        "display:inline-block;margin-left:4px;padding:0 5px;border-radius:8px;"
         "border:1px solid var(--jp-warn-color1, #a16a00);color:var(--jp-warn-color1, #a16a00);"
         "font-size:10px;line-height:14px;font-weight:bold;font-family:sans-serif"
     )

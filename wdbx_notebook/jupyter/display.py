@@ -10,27 +10,22 @@ works (and is testable) without a running shell.
 >>> sorted(profiler_bundle(profiler))
 ['text/html', 'text/plain']
 
-How the statistics table makes trouble visible at a glance:
-
-* the mean-duration cell carries a bar proportional to the slowest mean in
-  the table, and the slowest operations (mean at or above
-  :data:`~wdbx_notebook.report.base.SLOW_MEAN_MS`, at most
-  :data:`~wdbx_notebook.report.base.SLOWEST_COUNT` of them, as in the report's
-  recommendations) are marked *slow*;
-* operations with failed calls are tinted red and name their exception types;
-* stability warnings (noisy timings, too few calls for a p95/p99, durations
-  near the clock's resolution) are listed under the table.
+The statistics table is :func:`wdbx_notebook.report.table.statistics_table`
+(the one table model every view shares): a translucent bar on the mean
+duration, a *slow* badge apart from the name (slow is decided over every
+operation, not the rows shown), failing rows tinted and their exception types
+named, "—" where a figure does not exist, and the stability warnings as one
+summary line with the details on demand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
-from ..report.base import error_types, format_kb, format_ms, slowest_operations
-from ..report.html import bar_style
-from ..report.text import printable
+from .._units import CSS
+from ..report.escape import escape_html
+from ..report.table import statistics_table
 
 __all__ = [
     "StatisticsTable",
@@ -40,12 +35,6 @@ __all__ = [
     "statistics_html",
     "statistics_text",
 ]
-
-_TABLE = 'style="border-collapse:collapse;font-family:monospace;font-size:12px"'
-_CELL = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:{align}"
-_FAIL_TINT = "background:#fde8e8"
-_SLOW_MARK = "color:#b45309;font-weight:bold"
-_NAME_WIDTH = 32
 
 #: The columns of :meth:`StatisticsTable.styled`.
 STYLED_COLUMNS = (
@@ -61,159 +50,30 @@ STYLED_COLUMNS = (
 )
 
 
-def _rows(source: Any, names: Sequence[str] | None) -> list[tuple[str, dict[str, Any]]]:
-    if names is None:
-        names = list(source.get_all_operations())
-    elif isinstance(names, str):
-        raise TypeError(
-            f"names must be a list of operation names, got the str {names!r}; wrap it in a list"
-        )
-    return [(name, source.get_statistics(name)) for name in names]
-
-
-def _slow_names(rows: list[tuple[str, dict[str, Any]]]) -> set[str]:
-    """The table's slowest operations, by the report's rule (so both agree)."""
-    return set(slowest_operations(dict(rows)))
-
-
-def _warnings(rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    from ..stability import stability_warnings
-
-    found: list[str] = []
-    for name, stats in rows:
-        try:
-            found.extend(stability_warnings(name, stats))
-        except Exception as err:  # a display must never fail because of its extras
-            found.append(f"{name!r}: stability check failed ({type(err).__name__}: {err})")
-    return found
-
-
-def _memory_kb(stats: dict[str, Any]) -> str:
-    return format_kb(stats["avg_memory_delta"]) if stats["memory_call_count"] else "n/a"
-
-
-def statistics_text(source: Any, names: Sequence[str] | None = None) -> str:
-    """The statistics table as plain text (the twin of :func:`statistics_html`).
+def statistics_text(
+    source: Any, names: Sequence[str] | None = None, *, width: int | None = None
+) -> str:
+    """The statistics table as plain text that fits ``width`` columns (default: the
+    terminal's), the twin of :func:`statistics_html`.
 
     >>> from wdbx_notebook import PerformanceProfiler
     >>> statistics_text(PerformanceProfiler())
     'No operations have been profiled yet.'
     """
-    rows = _rows(source, names)
-    if not rows:
-        return "No operations have been profiled yet."
-    slow = _slow_names(rows)
-    header = (
-        f"{'Operation':<{_NAME_WIDTH}}{'Calls':>7}{'Errors':>7}{'Mean (ms)':>11}"
-        f"{'P95 (ms)':>10}{'Max (ms)':>10}{'Mem (KB)':>10}{'Success %':>10}"
-    )
-    lines = [header, "-" * len(header)]
-    for name, s in rows:
-        flags = []
-        if name in slow:
-            flags.append("slow")
-        if s["error_count"]:
-            flags.append("failures: " + printable(error_types(s)))
-        lines.append(
-            f"{printable(name, _NAME_WIDTH - 1):<{_NAME_WIDTH}}{s['call_count']:>7}"
-            f"{s['error_count']:>7}{format_ms(s['avg_duration_ms']):>11}"
-            f"{format_ms(s['p95_duration_ms']):>10}{format_ms(s['max_duration_ms']):>10}"
-            f"{_memory_kb(s):>10}{s['success_rate']:>10.1f}"
-            + (f"  <- {'; '.join(flags)}" if flags else "")
-        )
-    warnings = _warnings(rows)
-    if warnings:
-        lines += ["", "Stability warnings:"] + [f"  ! {printable(w)}" for w in warnings]
-    return "\n".join(lines)
-
-
-def _td(value: str, align: str = "right", extra: str = "", title: str = "") -> str:
-    style = _CELL.format(align=align) + (";" + extra if extra else "")
-    title_attr = f' title="{escape(title)}"' if title else ""
-    return f'<td style="{style}"{title_attr}>{value}</td>'
+    return statistics_table(source, names).to_text(width)
 
 
 def statistics_html(source: Any, names: Sequence[str] | None = None) -> str:
-    """The statistics table as a self-contained HTML fragment (inline styles).
+    """The statistics table as a self-contained HTML fragment (inline, theme-aware styles).
 
-    Every operation name and error type is HTML-escaped.
+    Every operation name and error type is escaped (bidi overrides, zero-width
+    characters and lone surrogates included).
 
     >>> from wdbx_notebook import PerformanceProfiler
     >>> statistics_html(PerformanceProfiler())
     '<div class="wdbx-stats"><p>No operations have been profiled yet.</p></div>'
     """
-    rows = _rows(source, names)
-    if not rows:
-        return '<div class="wdbx-stats"><p>No operations have been profiled yet.</p></div>'
-    slow = _slow_names(rows)
-    slowest = max((s["avg_duration_ms"] for _, s in rows), default=0.0)
-    headers = [
-        "Operation",
-        "Calls",
-        "Errors",
-        "Mean (ms)",
-        "Median (ms)",
-        "P95 (ms)",
-        "P99 (ms)",
-        "Max (ms)",
-        "Std (ms)",
-        "Mem/call (KB)",
-        "Success %",
-    ]
-    parts = [f'<div class="wdbx-stats"><table {_TABLE}><thead><tr>']
-    parts += [
-        f'<th style="{_CELL.format(align="left" if i == 0 else "right")}">{h}</th>'
-        for i, h in enumerate(headers)
-    ]
-    parts.append("</tr></thead><tbody>")
-    for name, s in rows:
-        failing = bool(s["error_count"])
-        tint = _FAIL_TINT if failing else ""
-        classes = ["wdbx-failing" if failing else "wdbx-ok"] + (
-            ["wdbx-slow"] if name in slow else []
-        )
-        label = escape(name)
-        if name in slow:
-            label += f' <span style="{_SLOW_MARK}">slow</span>'
-        errors = str(s["error_count"])
-        if failing:
-            errors = f'<b style="color:#b91c1c">{errors}</b>'
-        parts.append(f'<tr class="{" ".join(classes)}">')
-        parts += [
-            _td(label, "left", tint),
-            _td(str(s["call_count"]), extra=tint),
-            _td(errors, extra=tint, title=error_types(s) if failing else ""),
-            _td(format_ms(s["avg_duration_ms"]), extra=bar_style(s["avg_duration_ms"], slowest)),
-            _td(format_ms(s["median_duration_ms"]), extra=tint),
-            _td(format_ms(s["p95_duration_ms"]), extra=tint),
-            _td(format_ms(s["p99_duration_ms"]), extra=tint),
-            _td(format_ms(s["max_duration_ms"]), extra=tint),
-            _td(format_ms(s["std_duration_ms"]), extra=tint),
-            _td(_memory_kb(s), extra=tint),
-            _td(f"{s['success_rate']:.1f}", extra=tint),
-            "</tr>",
-        ]
-    parts.append("</tbody></table>")
-    failing_rows = [(name, s) for name, s in rows if s["error_count"]]
-    if failing_rows:
-        parts.append(
-            '<p class="wdbx-failures" style="color:#b91c1c;font-family:monospace;font-size:12px">'
-        )
-        parts.append(
-            "<br>".join(
-                f"Failures in {escape(name)}: {escape(error_types(s))}" for name, s in failing_rows
-            )
-        )
-        parts.append("</p>")
-    warnings = _warnings(rows)
-    if warnings:
-        parts.append(
-            '<ul class="wdbx-warnings" style="color:#92400e;font-size:12px">'
-            + "".join(f"<li>&#9888; {escape(w)}</li>" for w in warnings)
-            + "</ul>"
-        )
-    parts.append("</div>")
-    return "".join(parts)
+    return statistics_table(source, names).to_html()
 
 
 def statistics_bundle(source: Any, names: Sequence[str] | None = None) -> dict[str, str]:
@@ -223,10 +83,8 @@ def statistics_bundle(source: Any, names: Sequence[str] | None = None) -> dict[s
     >>> sorted(statistics_bundle(PerformanceProfiler()))
     ['text/html', 'text/plain']
     """
-    return {
-        "text/plain": statistics_text(source, names),
-        "text/html": statistics_html(source, names),
-    }
+    table = statistics_table(source, names)  # built once for both twins
+    return {"text/plain": table.to_text(), "text/html": table.to_html()}
 
 
 def profiler_bundle(profiler: Any) -> dict[str, str]:
@@ -240,9 +98,10 @@ def profiler_bundle(profiler: Any) -> dict[str, str]:
     '<PerformanceProfiler enabled, 0 operations>'
     """
     title = repr(profiler)
+    table = statistics_table(profiler)
     return {
-        "text/plain": title + "\n" + statistics_text(profiler),
-        "text/html": f"<div><p><code>{escape(title)}</code></p>{statistics_html(profiler)}</div>",
+        "text/plain": title + "\n" + table.to_text(),
+        "text/html": f"<div><p><code>{escape_html(title)}</code></p>{table.to_html()}</div>",
     }
 
 
@@ -270,7 +129,8 @@ class StatisticsTable:
     def __init__(self, source: Any, names: Sequence[str] | None = None) -> None:
         self.source = source
         # Read once now, so an unknown name fails here, at the call that named it.
-        self.names = [name for name, _ in _rows(source, names)]
+        self.table = statistics_table(source, names)
+        self.names = [row.name for row in self.table.rows]
 
     @property
     def dataframe(self) -> Any:
@@ -291,17 +151,27 @@ class StatisticsTable:
 
         def tint_failures(row: Any) -> list[str]:
             # The mean keeps its bar; every other cell of a failing operation is tinted.
-            style = _FAIL_TINT if row["error_count"] else ""
+            style = f"background-color: {CSS.FAIL_TINT}" if row["error_count"] else ""
             return ["" if column == "avg_duration_ms" else style for column in row.index]
 
         styler = frame.style.format(precision=3, escape="html").format_index(escape="html")
         if not frame.empty:
-            styler = styler.bar(subset=["avg_duration_ms"], color="#f6b26b", vmin=0)
+            styler = styler.bar(subset=["avg_duration_ms"], color=CSS.BAR, vmin=0)
             styler = styler.apply(tint_failures, axis=1)
         return styler
 
+    def to_text(self, width: int | None = None) -> str:
+        """The table as plain text fitting ``width`` columns (default: the terminal's)."""
+        return self.table.to_text(width)
+
+    def to_html(self) -> str:
+        return self.table.to_html()
+
+    def to_markdown(self) -> str:
+        return self.table.to_markdown()
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return statistics_bundle(self.source, self.names)
+        return {"text/plain": self.table.to_text(), "text/html": self.table.to_html()}
 
     def __repr__(self) -> str:
-        return statistics_text(self.source, self.names)
+        return self.table.to_text()

@@ -355,16 +355,17 @@ class Table:
                 "(columns left out to fit "
                 f"{width} characters: {', '.join(c.label for c in dropped)})"
             )
+        # Prose below the table is left to the terminal to wrap.
         lines += [
-            _wrap(f"Failures in {printable(r.name)}: {printable(r.errors)}", width, "")
+            f"Failures in {printable(r.name)}: {printable(r.errors)}"
             for r in self.rows
             if r.failing
         ]
         if notes and self.notes:
-            lines += ["", _wrap("! " + self.notes_summary() + " (details below)", width, "  ")]
+            lines += ["", "! " + self.notes_summary() + " (details below)"]
             lines += ["", "Stability warnings:"]
             shown_notes = self.notes[:TEXT_NOTES_LIMIT]
-            lines += [_wrap(f"  ! {printable(n)}", width, "    ") for n in shown_notes]
+            lines += [f"  ! {printable(n)}" for n in shown_notes]
             if len(self.notes) > len(shown_notes):
                 lines.append(
                     f"  ... and {len(self.notes) - len(shown_notes):,} more "
@@ -423,7 +424,7 @@ class Table:
             label = f'<span class="wdbx-name">{escape_html(row.name)}</span>'
             if row.slow:
                 label += (
-                    f'<span class="wdbx-badge" style="{CSS.BADGE}" '
+                    f' <span class="wdbx-badge" style="{CSS.BADGE}" '
                     f'title="among the slowest operations (see the report)">slow</span>'
                 )
             parts.append(f'<tr class="{classes}"{row_style}>')
@@ -465,14 +466,6 @@ class Table:
 
 #: The most stability notes a text table lists (the rest are counted).
 TEXT_NOTES_LIMIT = 50
-
-
-def _wrap(text: str, width: int, indent: str) -> str:
-    if len(text) <= width:
-        return text
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width, subsequent_indent=indent, break_on_hyphens=False))
 
 
 def _cell_style(align: str) -> str:
