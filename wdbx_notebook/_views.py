@@ -32,10 +32,17 @@ def report(source: Any, format_type: str = "text") -> Any:
 
 
 def mimebundle(source: Any) -> dict[str, str]:
-    """The rich display of a profiler or snapshot: the statistics table."""
-    from .jupyter.display import profiler_bundle
+    """The rich display of a profiler or snapshot: a title line (what it is) and the
+    statistics table, as HTML with a plain-text twin."""
+    from .report.escape import escape_html
+    from .report.table import statistics_table
 
-    return profiler_bundle(source)
+    title = repr(source)
+    table = statistics_table(source)
+    return {
+        "text/plain": title + "\n" + table.to_text(),
+        "text/html": f"<div><p><code>{escape_html(title)}</code></p>{table.to_html()}</div>",
+    }
 
 
 def explain(source: Any, name: str) -> Any:

@@ -322,9 +322,7 @@ class Snapshot:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from . import _views
 
-        bundle = _views.mimebundle(self)
-        bundle["text/plain"] = repr(self) + "\n" + bundle["text/plain"]
-        return bundle
+        return _views.mimebundle(self)
 
     # -- combining, copying, pickling ------------------------------------------
     def __add__(self, other: object) -> Snapshot:

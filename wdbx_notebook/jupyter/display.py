@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._units import CSS
-from ..report.escape import escape_html
 from ..report.table import statistics_table
 
 __all__ = [
@@ -97,12 +96,9 @@ def profiler_bundle(profiler: Any) -> dict[str, str]:
     >>> profiler_bundle(PerformanceProfiler())["text/plain"].splitlines()[0]
     '<PerformanceProfiler enabled, 0 operations>'
     """
-    title = repr(profiler)
-    table = statistics_table(profiler)
-    return {
-        "text/plain": title + "\n" + table.to_text(),
-        "text/html": f"<div><p><code>{escape_html(title)}</code></p>{table.to_html()}</div>",
-    }
+    from .._views import mimebundle
+
+    return mimebundle(profiler)
 
 
 def markdown_bundle(markdown: str) -> dict[str, str]:
