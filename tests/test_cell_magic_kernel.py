@@ -200,3 +200,23 @@ def test_run_all_stops_at_a_failing_wrapped_cell() -> None:
         )
     assert raised.value.ename == "ValueError"
     assert "never reached" not in str(raised.value)
+
+
+def test_an_alert_shows_one_banner_and_no_warning_in_a_notebook() -> None:
+    nb, statuses = _run(
+        [
+            "%load_ext wdbx_notebook",
+            "from wdbx_notebook import get_performance_profiler\n"
+            "profiler = get_performance_profiler()\n"
+            "rule = profiler.add_alert('alerted', metric='call_count', above=0)",
+            "with profiler.profile_block('alerted'):\n"
+            "    pass\n"
+            "profiler.get_statistics('alerted');",
+            "profiler.remove_alert(rule)",
+        ]
+    )
+    assert statuses == ["ok"] * 4
+    outputs = nb.cells[2].outputs
+    assert len(outputs) == 1, outputs  # the banner, and no warning beside it
+    assert "wdbx-alert-banner" in outputs[0].data["text/html"]
+    assert "'alerted' call_count is 1" in outputs[0].data["text/plain"]

@@ -624,3 +624,42 @@ def test_notebook_progress_shows_the_count_and_the_whole_name(shell: Any) -> Non
     progress.update(13)  # within 0.1 s of the last redraw: noted, drawn at close
     progress.close("warning")
     assert (bar.value, count.value, bar.bar_style) == (13, "13/20", "warning")
+
+
+def test_alerts_show_one_banner_in_a_kernel_and_the_warning_elsewhere(
+    shell: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from wdbx_notebook import PerformanceWarning
+
+    profiler = PerformanceProfiler(track_memory=False)
+
+    def cross(name: str) -> tuple[list[Any], Any]:
+        rule = profiler.add_alert(name, metric="call_count", above=0)
+        with warnings.catch_warnings(record=True) as caught, capture_output() as shown:
+            warnings.simplefilter("always")
+            with profiler.profile_block(name):
+                pass
+            profiler.get_statistics(name)
+        profiler.remove_alert(rule)
+        return [w for w in caught if issubclass(w.category, PerformanceWarning)], shown
+
+    shell.run_line_magic("load_ext", "wdbx_notebook")
+    try:
+        # A terminal shell: the banner listener shows nothing, the warning stays.
+        warned, shown = cross("terminal_op")
+        assert len(warned) == 1 and "terminal_op" in str(warned[0].message)
+        assert shown.outputs == []
+        # A kernel: the banner, and no warning besides it.
+        monkeypatch.setattr(shell, "kernel", object(), raising=False)
+        warned, shown = cross("kernel_op")
+        assert warned == []
+        (banner,) = shown.outputs
+        assert "kernel_op" in banner.data["text/plain"]
+        assert 'class="wdbx-alert-banner"' in banner.data["text/html"]
+    finally:
+        shell.run_line_magic("unload_ext", "wdbx_notebook")
+    # Unloaded: no banner any more, the warning again.
+    warned, shown = cross("unloaded_op")
+    assert len(warned) == 1 and shown.outputs == []

@@ -24,6 +24,8 @@ _FIGURE = ("matplotlib.figure", "Figure")
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics, the figure formatter and the alert banners (once)."""
+    from ..alerts import add_alert_listener
+    from .banners import show_alert_banner
     from .magics import WdbxMagics
 
     if _REGISTRY_KEY in ipython.magics_manager.registry:
@@ -32,10 +34,14 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(magics)
     magics.install()
     _register_figure_png(ipython)
+    add_alert_listener(show_alert_banner)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Remove what :func:`load_ipython_extension` registered."""
+    from ..alerts import remove_alert_listener
+    from .banners import show_alert_banner
+
     manager = ipython.magics_manager
     magics = manager.registry.pop(_REGISTRY_KEY, None)
     if magics is None:
@@ -47,6 +53,7 @@ def unload_ipython_extension(ipython: Any) -> None:
             if getattr(table[name], "__self__", None) is magics:
                 del table[name]
     _unregister_figure_png(ipython)
+    remove_alert_listener(show_alert_banner)
 
 
 def _figure_png(fig: Any) -> bytes:

@@ -1,7 +1,10 @@
 """Alert banners: a visible notice in the notebook when an alert rule fires.
 
-Imported by :mod:`wdbx_notebook.alerts` only when IPython is already running;
-IPython itself is imported inside the functions.
+``%load_ext wdbx_notebook`` registers :func:`show_alert_banner` as an alert
+listener (``wdbx_notebook.alerts.add_alert_listener``): in a kernel it shows
+the banner and returns True, so the alert is not also issued as a
+``PerformanceWarning`` (one message per event); in scripts and terminals it
+returns False and the warning stays. IPython is imported inside the functions.
 
 >>> bundle = alert_banner_bundle({"kind": "crossed", "message": "slow <b>", "operation": "x"})
 >>> sorted(bundle)
