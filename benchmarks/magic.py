@@ -181,7 +181,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     options = parser.parse_args()
-    rounds = 3 if options.quick else 7
+    rounds = 5 if options.quick else 11
     try:
         import pyinstrument  # noqa: F401
     except ImportError:
