@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import subprocess
 import sys
@@ -41,6 +42,9 @@ def shell() -> Any:
 
 @pytest.fixture
 def ip(shell: Any) -> Iterator[Any]:
+    # Python's own display hook (a doctest run earlier) leaves builtins._ behind, and
+    # then IPython leaves _ alone in every cell, magic or not.
+    vars(builtins).pop("_", None)
     profiler = get_performance_profiler()
     profiler.reset_statistics()
     shell.run_line_magic("load_ext", "wdbx_notebook")
