@@ -35,6 +35,9 @@ CELLS = [  # index i runs as In[i + 1]
     "import asyncio\nawait asyncio.sleep(0)\n'awaited'",  # In[12]
     "_, __, _10, sorted(Out)",  # In[13]
     "1 / 0;",  # In[14]
+    "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
+    "import matplotlib.pyplot as plt",  # In[15]
+    "plt.scatter([1, 2], [3, 4]);",  # In[16]: the figure, and not the PathCollection
 ]
 
 
@@ -72,6 +75,8 @@ def _outputs(cell: Any, drop_summary: bool = True) -> list[Any]:
         elif output.output_type == "error":
             traceback = ANSI.sub("", "\n".join(output.traceback))
             shown.append(("error", output.ename, output.evalue, traceback))
+        elif "image/png" in output.data:  # a figure: compared by kind, not by pixel
+            shown.append((output.output_type, sorted(output.data)))
         else:
             shown.append((output.output_type, output.get("execution_count"), dict(output.data)))
     return shown
@@ -113,6 +118,7 @@ def test_a_trailing_semicolon_hides_the_value_and_leaves_history_alone(
     assert _outputs(wrapped.cells[4]) == [("execute_result", 5, {"text/plain": "(False, [4])"})]
     errors = [o for o in _outputs(wrapped.cells[13]) if o[0] == "error"]
     assert [e[1] for e in errors] == ["ZeroDivisionError"]
+    assert _outputs(wrapped.cells[15]) == [("display_data", ["image/png", "text/plain"])]
 
 
 def test_tracebacks_name_the_cell_they_ran_in(
