@@ -1,14 +1,23 @@
 """The hot path: the wrappers that ``profile`` puts around a function.
 
-A successful call costs two clock reads, a thread id, one ``list.extend`` of a
-tuple (atomic under the GIL, so threads need no lock) and a length check.
+A successful time-only call costs two clock reads, a thread id, one
+``list.extend`` of a tuple (atomic under the GIL, so threads need no lock) and
+a length check.
 
 For a function with an ordinary Python signature the wrapper is generated with
-that same signature (as the ``decorator`` package does), because packing
-``*args, **kwargs`` and unpacking them again costs about 60 ns a call, more
-than half of the whole budget. Anything else (builtins, signatures that cannot
-be read) gets the generic ``*args, **kwargs`` wrapper, which behaves the same.
-``benchmarks/overhead.py`` measures both paths.
+that same signature (as the ``decorator`` package does), sync or async,
+because packing ``*args, **kwargs`` and unpacking them again costs about 60 ns
+a call, more than half of the whole budget. Anything else (builtins, partials,
+signatures that cannot be read) gets the generic ``*args, **kwargs`` wrapper,
+which behaves the same. ``benchmarks/overhead.py`` measures every path.
+
+Wrappers travel: every object a wrapper's closure holds pickles, either by
+reference (builtins, module-level functions) or as a pointer to the same-named
+object of the receiving process's shared profiler (the operation, its pending
+lists and thresholds, the enabled flag: see :mod:`._operation`). So ``pickle``
+ships a module-level profiled function by reference, ``cloudpickle`` ships a
+notebook's by value, and either records into the worker's shared profiler,
+under the same name and memory mode, at the same cost per call.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import _memory
 from ._memory import UNKNOWN
 
 if TYPE_CHECKING:
@@ -33,22 +43,25 @@ if TYPE_CHECKING:
 #: The CPU clock of the calling thread, read around each call in the default mode.
 thread_cpu_ns = time.thread_time_ns
 
+_get_ident = threading.get_ident
+
 _PREFIX = "_wdbx_"
 _counter = itertools.count()
 
-# One template for both modes; {probe_*} lines vanish when memory is not tracked.
-# Every name the body uses is a parameter of _wdbx_make (builtins included), so
-# no parameter or function name of the user's can shadow one.
+# One template for every mode, sync and async; {before}/{after} lines vanish when
+# memory or CPU time is not measured. Every name the body uses is a parameter of
+# _wdbx_make (builtins included), so no parameter or function name of the user's
+# can shadow one.
 _TEMPLATE = """\
 def _wdbx_make(_wdbx_func, _wdbx_state, _wdbx_clock, _wdbx_probe, _wdbx_cpu, _wdbx_extend,
                _wdbx_pending, _wdbx_limit, _wdbx_op, _wdbx_fail, _wdbx_ident, _wdbx_len,
                _wdbx_base_exception{default_names}):
-    def _wdbx_wrapper({params}):
+    {async_}def _wdbx_wrapper({params}):
         if not _wdbx_state.enabled:
-            return _wdbx_func({call})
+            return {await_}_wdbx_func({call})
 {before}        _wdbx_start = _wdbx_clock()
         try:
-            _wdbx_result = _wdbx_func({call})
+            _wdbx_result = {await_}_wdbx_func({call})
         except _wdbx_base_exception as _wdbx_exc:
             _wdbx_end = _wdbx_clock()
 {after}            _wdbx_fail(_wdbx_start, _wdbx_end, _wdbx_exc{fail_extra})
@@ -60,6 +73,11 @@ def _wdbx_make(_wdbx_func, _wdbx_state, _wdbx_clock, _wdbx_probe, _wdbx_cpu, _wd
         return _wdbx_result
     return _wdbx_wrapper
 """
+
+
+def kind_of(memory: bool, cpu: bool) -> str:
+    """The pending list (a layout of :data:`._calls.LAYOUTS`) a wrapper of this mode feeds."""
+    return ("measured" if memory else "timed") + ("_cpu" if cpu else "")
 
 
 def _layout(memory: bool, cpu: bool) -> dict[str, str]:
@@ -84,7 +102,7 @@ def _layout(memory: bool, cpu: bool) -> dict[str, str]:
         fields += ["_wdbx_cpu_before", "_wdbx_cpu_after"]
         fail += (["-1", "-1"] if not memory else []) + ["_wdbx_cpu_before", "_wdbx_cpu_after"]
     return {
-        "kind": ("measured" if memory else "timed") + ("_cpu" if cpu else ""),
+        "kind": kind_of(memory, cpu),
         "before": before,
         "after": after.replace("        ", "            "),
         "after_ok": after,
@@ -137,6 +155,37 @@ def _signature_source(func: Callable[..., Any]) -> tuple[str, str, dict[str, Any
     return ", ".join(params), ", ".join(call), defaults
 
 
+class _TracemallocProbe:
+    """The tracemalloc probe as a closure value that restarts tracing where it unpickles.
+
+    A wrapper shipped by value to another process must measure the Python heap
+    there too, and tracing is per process.
+    """
+
+    __slots__ = ()
+
+    def __call__(self) -> int:
+        return _memory._tracemalloc_current()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_tracemalloc_probe_here, ())
+
+
+def _tracemalloc_probe_here() -> _TracemallocProbe:
+    _memory.tracemalloc_probe()  # starts tracing in this process if needed
+    return _TRACEMALLOC_PROBE
+
+
+_TRACEMALLOC_PROBE = _TracemallocProbe()
+
+
+def _travelling(probe: MemoryProbe | None) -> MemoryProbe | None:
+    """``probe`` as a value that does the same job in the process it is unpickled in."""
+    if probe is _memory._tracemalloc_current:
+        return _TRACEMALLOC_PROBE
+    return probe
+
+
 def _generated(
     func: Callable[..., Any],
     op: _Operation,
@@ -144,11 +193,13 @@ def _generated(
     probe: MemoryProbe | None,
     cpu: bool,
     state: State,
+    is_async: bool = False,
 ) -> Callable[..., Any] | None:
     source = _signature_source(func)
     name = getattr(func, "__name__", "")
     if (
         source is None
+        or not isinstance(name, str)
         or not name.isidentifier()
         or keyword.iskeyword(name)
         or name.startswith(_PREFIX)
@@ -157,6 +208,8 @@ def _generated(
     params, call, defaults = source
     layout = _layout(probe is not None, cpu)
     text = _TEMPLATE.format(
+        async_="async " if is_async else "",
+        await_="await " if is_async else "",
         params=params,
         call=call,
         default_names="".join(f", {d}" for d in defaults),
@@ -176,14 +229,14 @@ def _generated(
         func,
         state,
         clock,
-        probe,
+        _travelling(probe),
         thread_cpu_ns,
         pending.extend,
         pending,
         op.limits[layout["kind"]],
         op,
         op.record_failure,
-        threading.get_ident,
+        _get_ident,
         len,
         BaseException,
         *defaults.values(),
@@ -206,13 +259,13 @@ def _generic(
     One wrapper for every mode: such callables are rare, so a few nanoseconds
     for reading "unknown" probes matter less than one copy of this code.
     """
-    read_memory = probe if probe is not None else _unknown
+    read_memory = _travelling(probe) or _unknown
     read_cpu = thread_cpu_ns if cpu else _unknown
     pending = op.measured_cpu
     extend = pending.extend
     limit = op.limits["measured_cpu"]
     record_failure = op.record_failure
-    get_ident = threading.get_ident
+    get_ident = _get_ident
 
     @functools.wraps(func)
     def timed(*args: Any, **kwargs: Any) -> Any:
@@ -262,14 +315,31 @@ def async_wrapper(
 ) -> Callable[..., Any]:
     """A coroutine-function wrapper whose duration covers the whole await.
 
-    CPU time is not read for coroutines: other tasks run on the same thread
-    while this one awaits, so the thread's CPU clock would count their work.
+    ``cpu`` is ignored: a coroutine never reads CPU time. While it awaits, the
+    event loop runs other tasks on the same thread, so the thread's CPU clock
+    would charge their work to this call (and a call that awaited a sleep would
+    look busy). Time-only coroutines record ``(start, end, thread)`` like sync
+    functions and read no memory probe.
     """
-    read_memory = probe if probe is not None else _unknown
-    pending = op.measured_cpu
+    return _generated(func, op, clock, probe, False, state, is_async=True) or _generic_async(
+        func, op, clock, probe, state
+    )
+
+
+def _generic_async(
+    func: Callable[..., Any],
+    op: _Operation,
+    clock: Clock,
+    probe: MemoryProbe | None,
+    state: State,
+) -> Callable[..., Any]:
+    """The async fallback for callables without a readable signature."""
+    read_memory = _travelling(probe) or _unknown
+    pending = op.measured
     extend = pending.extend
-    limit = op.limits["measured_cpu"]
-    get_ident = threading.get_ident
+    limit = op.limits["measured"]
+    record_failure = op.record_failure
+    get_ident = _get_ident
 
     @functools.wraps(func)
     async def timed_async(*args: Any, **kwargs: Any) -> Any:
@@ -281,10 +351,10 @@ def async_wrapper(
             result = await func(*args, **kwargs)
         except BaseException as exc:
             end = clock()
-            op.record_failure(start, end, exc, mem_before, read_memory())
+            record_failure(start, end, exc, mem_before, read_memory())
             raise
         end = clock()
-        extend((start, end, get_ident(), mem_before, read_memory(), UNKNOWN, UNKNOWN))
+        extend((start, end, get_ident(), mem_before, read_memory()))
         if len(pending) >= limit[0]:
             op.flush(False)
         return result
@@ -301,6 +371,11 @@ class ProfileBlock:
 
     After the block, ``duration_ms`` and ``memory_delta`` (bytes, or ``None``
     when memory was not measured) hold this run's figures.
+
+    A block object can be kept and entered again and again (``block =
+    profile_block("step")`` once, then ``with block:`` in a loop): each run is
+    one call, with no name check or lookup per run. One object times one run at
+    a time: nested or concurrent runs each need their own block.
     """
 
     __slots__ = (
@@ -308,13 +383,28 @@ class ProfileBlock:
         "_cpu",
         "_cpu_before",
         "_end",
+        "_limit",
         "_mem_after",
         "_mem_before",
         "_op",
+        "_pending",
         "_probe",
         "_start",
         "_state",
     )
+
+    def __new__(
+        cls,
+        op: _Operation,
+        clock: Clock,
+        probe: MemoryProbe | None,
+        state: State,
+        cpu: bool = False,
+    ) -> ProfileBlock:
+        # Time-only blocks (the cheapest kind) get their own enter and exit.
+        if cls is ProfileBlock and probe is None and not cpu:
+            cls = _TimedBlock
+        return object.__new__(cls)
 
     def __init__(
         self,
@@ -324,11 +414,14 @@ class ProfileBlock:
         state: State,
         cpu: bool = False,
     ) -> None:
+        kind = kind_of(probe is not None, cpu)
         self._op = op
         self._clock = clock
         self._probe = probe
         self._cpu = cpu
         self._state = state
+        self._pending = getattr(op, kind)
+        self._limit = op.limits[kind]
         self._start: int | None = None
         self._end: int | None = None
         self._mem_before = UNKNOWN
@@ -360,20 +453,28 @@ class ProfileBlock:
                 start, end, exc, self._mem_before, self._mem_after, self._cpu_before, cpu_after
             )
             return False
-        pending = op.measured_cpu
-        pending.extend(
-            (
-                start,
-                end,
-                threading.get_ident(),
-                self._mem_before,
-                self._mem_after,
-                self._cpu_before,
-                cpu_after,
+        pending = self._pending
+        if self._probe is None:
+            if self._cpu:
+                pending.extend((start, end, _get_ident(), self._cpu_before, cpu_after))
+            else:
+                pending.extend((start, end, _get_ident()))
+        elif self._cpu:
+            pending.extend(
+                (
+                    start,
+                    end,
+                    _get_ident(),
+                    self._mem_before,
+                    self._mem_after,
+                    self._cpu_before,
+                    cpu_after,
+                )
             )
-        )
-        if len(pending) >= op.limits["measured_cpu"][0]:
-            op.flush(block=False)
+        else:
+            pending.extend((start, end, _get_ident(), self._mem_before, self._mem_after))
+        if len(pending) >= self._limit[0]:
+            op.flush(False)
         return False
 
     async def __aenter__(self) -> ProfileBlock:
@@ -395,3 +496,56 @@ class ProfileBlock:
         if self._mem_before == UNKNOWN or self._mem_after == UNKNOWN:
             return None
         return self._mem_after - self._mem_before
+
+
+class _TimedBlock(ProfileBlock):
+    """A time-only block: one clock read on entry; on exit a clock read and a 3-tuple."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        op: _Operation,
+        clock: Clock,
+        probe: MemoryProbe | None,
+        state: State,
+        cpu: bool = False,
+    ) -> None:
+        self._op = op
+        self._clock = clock
+        self._state = state
+        self._pending = op.timed
+        self._limit = op.limits["timed"]
+        self._start = self._end = None
+        self._probe = None
+        self._cpu = False
+        self._mem_before = self._mem_after = self._cpu_before = UNKNOWN
+
+    def __enter__(self) -> ProfileBlock:
+        self._start = self._clock() if self._state.enabled else None
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        start = self._start
+        if start is None:
+            return False
+        self._end = end = self._clock()
+        if exc is not None:
+            self._op.record_failure(start, end, exc)
+            return False
+        pending = self._pending
+        pending.extend((start, end, _get_ident()))
+        if len(pending) >= self._limit[0]:
+            self._op.flush(False)
+        return False
+
+
+def block_factory(
+    op: _Operation, clock: Clock, probe: MemoryProbe | None, state: State, cpu: bool
+) -> Callable[[], ProfileBlock]:
+    """A zero-argument maker of blocks of one operation and mode.
+
+    ``profile_block(name)`` called afresh for each run looks its maker up by
+    name and calls it: no name check, no probe set-up, no registry lock.
+    """
+    return functools.partial(ProfileBlock, op, clock, probe, state, cpu)
