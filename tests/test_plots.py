@@ -418,3 +418,21 @@ def test_left_out_operations_are_named_in_the_title(
         timed_op(f"op{i}", [(i + 1) * MS])
     title = plot_comparison(profiler=profiler, top=2).axes[0].get_title()
     assert title.endswith("2 of 5 operations shown (the worst); pass top=None for all")
+
+
+def test_plot_trend_lives_with_the_plots_and_reads_any_snapshot(
+    filled: PerformanceProfiler, tmp_path: Any
+) -> None:
+    import wdbx_notebook
+    from wdbx_notebook import load_session, plots, trends
+
+    assert wdbx_notebook.plot_trend is plots.plot_trend
+    assert not hasattr(trends, "plot_trend")  # trends computes, plots draw
+    saved = load_session(filled.save(tmp_path / "s.json"))
+    live = plots.plot_trend("tiny", window=5, profiler=filled).axes[0]
+    loaded = plots.plot_trend("tiny", window=5, profiler=saved).axes[0]
+    assert len(live.lines) == len(loaded.lines) == 2
+    for a, b in zip(live.lines, loaded.lines, strict=True):
+        np.testing.assert_array_equal(a.get_ydata(), b.get_ydata())  # NaN where it starts
+    assert list(live.lines[0].get_ydata())[-1] == pytest.approx(0.01)  # 10 us calls, in ms
+    assert live.get_title() == "Trend of tiny"

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .report.text import printable
+from .report.escape import printable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
