@@ -112,11 +112,8 @@ def slowest_operations(operations: Mapping[str, Mapping[str, Any]]) -> list[str]
 
 def collect(source: StatisticsSource, title: str = "WDBX PERFORMANCE REPORT") -> ReportData:
     """Read every operation's statistics once; derive the table, recommendations and notes."""
-    from ..snapshot import Snapshot, as_snapshot
     from .recommend import recommend
 
-    if not isinstance(source, Snapshot) and callable(getattr(source, "snapshot", None)):
-        source = as_snapshot(source)
     operations = summaries_of(source)
     data = ReportData(title=title, generated_at=time.time(), operations=operations)
     table = statistics_table(

@@ -124,7 +124,10 @@ def _growing_calls(source: Any, name: str) -> tuple[int, int] | None:
     None when the source keeps no per-call memory."""
     calls = getattr(source, "calls", None)
     if not callable(calls):
-        return None
+        take = getattr(source, "snapshot", None)
+        if not callable(take):
+            return None
+        calls = take([name]).calls  # a live profiler: a snapshot of this operation alone
     try:
         deltas = calls(name).memory_delta()
     except Exception:  # a report must not fail because of an extra

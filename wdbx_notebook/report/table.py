@@ -51,6 +51,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from .._units import (
@@ -100,6 +101,8 @@ _DURATION_KEYS = frozenset(
     }
 )
 
+_EMPTY_WITHOUT_SUCCESS = _DURATION_KEYS | {"total_duration_ms"}
+
 _SHORT_NAMES = {
     "mean": "avg_duration_ms",
     "median": "median_duration_ms",
@@ -143,6 +146,22 @@ class Column:
         if self.kind == "percent":
             return format_percent(value)
         return f"{value:.3g}"
+
+    def format_all(self, values: Iterable[float | None]) -> list[str]:
+        """:meth:`format` over many values (one dispatch per column, not per value)."""
+        kind = self.kind
+        if kind == "count":
+            return [EMPTY if v is None else str(int(v)) for v in values]
+        if kind == "duration":
+            return [
+                EMPTY if v is None else f"{v:.2f}" if v == 0 or abs(v) >= 0.01 else f"{v:.3g}"
+                for v in values
+            ]
+        if kind == "memory":
+            return [EMPTY if v is None or v != v else f"{v / 1024:.2f}" for v in values]
+        if kind == "percent":
+            return [EMPTY if v is None or v != v else f"{v:.1f}" for v in values]
+        return [self.format(v) for v in values]
 
 
 COLUMNS: dict[str, Column] = {
@@ -192,9 +211,7 @@ def error_types(stats: Mapping[str, Any]) -> str:
 
 def value_of(stats: Mapping[str, Any], key: str) -> float | None:
     """One statistic as a number, ``None`` when it does not exist (see the module doc)."""
-    if key in _DURATION_KEYS and not stats["success_count"]:
-        return None
-    if key == "total_duration_ms" and not stats["success_count"]:
+    if not stats["success_count"] and (key in _DURATION_KEYS or key == "total_duration_ms"):
         return None
     if key == "avg_memory_delta" and not stats.get("memory_call_count"):
         return None
@@ -202,30 +219,45 @@ def value_of(stats: Mapping[str, Any], key: str) -> float | None:
     return None if value is None else float(value)
 
 
+def _values(stats: Mapping[str, Any], keys: Sequence[str]) -> dict[str, float | None]:
+    # value_of for several keys at once (the table's hot loop at many operations).
+    has_durations = bool(stats["success_count"])
+    has_memory = bool(stats.get("memory_call_count"))
+    get = stats.get
+    out: dict[str, float | None] = {}
+    for key in keys:
+        if (not has_durations and key in _EMPTY_WITHOUT_SUCCESS) or (
+            key == "avg_memory_delta" and not has_memory
+        ):
+            out[key] = None
+        else:
+            value = get(key)
+            out[key] = None if value is None else float(value)
+    return out
+
+
 def summaries_of(source: Any, names: Iterable[str] | None = None) -> dict[str, Mapping[str, Any]]:
     """``{name: statistics}`` of ``names`` (every operation when None), read once.
 
-    Accepts a Snapshot, a profiler, or any object with ``get_all_operations()``
-    and ``get_statistics(name)``.
+    A Snapshot or a live profiler gives its typed summaries (``summary(name)``),
+    each cached per version of the operation's aggregates, so a view over many
+    operations reads the ones that did not change for free; any other object
+    with ``get_all_operations()`` and ``get_statistics(name)`` works too.
     """
-    snapshot = _snapshot_of(source)
-    if snapshot is not None:
-        if names is None:
-            return dict(snapshot.summaries())
-        return {name: snapshot.summary(name) for name in names}
+    summary = getattr(source, "summary", None)
     if names is None:
         names = source.get_all_operations()
+    if callable(summary):
+        return {name: _read_only(summary(name)) for name in names}
     return {name: source.get_statistics(name) for name in names}
 
 
-def _snapshot_of(source: Any) -> Any:
-    from ..snapshot import Snapshot, as_snapshot
-
-    if isinstance(source, Snapshot):
-        return source
-    if callable(getattr(source, "snapshot", None)):
-        return as_snapshot(source)
-    return None
+def _read_only(summary: Any) -> Mapping[str, Any]:
+    # A summary's values behind a C-level read-only view: views read each figure
+    # several times per operation, and a Python-level __getitem__ (or a copy of
+    # every dict) is what made tables of many operations slow.
+    values = getattr(summary, "_values", None)
+    return MappingProxyType(values) if isinstance(values, dict) else summary
 
 
 def slow_operations(summaries: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -275,6 +307,15 @@ class Table:
     notes: list[str] = field(default_factory=list)
     noted_operations: int = 0
     bar_key: str | None = "avg_duration_ms"
+    _cells: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+
+    def column_cells(self) -> dict[str, list[str]]:
+        """``{column key: [cell text per row]}``, formatted once for every renderer."""
+        if self._cells is None:
+            self._cells = {
+                c.key: c.format_all([r.values.get(c.key) for r in self.rows]) for c in self.columns
+            }
+        return self._cells
 
     # -- reading -------------------------------------------------------------------
     def relabel(self, labels: Mapping[str, str]) -> Table:
@@ -282,6 +323,7 @@ class Table:
         self.columns = [
             replace(c, label=labels[c.key]) if c.key in labels else c for c in self.columns
         ]
+        self._cells = None
         return self
 
     def cell(self, row: Row, key: str) -> str:
@@ -319,7 +361,7 @@ class Table:
             width = shutil.get_terminal_size((100, 24)).columns
         width = max(int(width), 40)
         names = [printable(r.name) for r in self.rows]
-        cells = {c.key: [c.format(r.values.get(c.key)) for r in self.rows] for c in self.columns}
+        cells = self.column_cells()
         widths = {
             c.key: max(len(c.label), *(len(v) for v in cells[c.key])) + 2 for c in self.columns
         }
@@ -339,13 +381,13 @@ class Table:
             f"{c.label:>{widths[c.key]}}" for c in shown
         )
         lines = [header, "-" * len(header)]
+        layout = f"{{:<{name_width}}}" + "".join(f"{{:>{widths[c.key]}}}" for c in shown)
+        shown_cells = [cells[c.key] for c in shown]
         for index, row in enumerate(self.rows):
             name = names[index]
             if len(name) > name_width - 1:
                 name = name[: name_width - 2] + "…"
-            line = f"{name:<{name_width}}" + "".join(
-                f"{cells[c.key][index]:>{widths[c.key]}}" for c in shown
-            )
+            line = layout.format(name, *(column[index] for column in shown_cells))
             marks = [m for m, on in (("slow", row.slow), ("failing", row.failing)) if on]
             if marks:
                 line += "  <- " + ", ".join(marks)
@@ -382,7 +424,9 @@ class Table:
         head = "| Operation | " + " | ".join(c.label for c in self.columns) + " | Flags |"
         rule = "|---|" + "---:|" * len(self.columns) + "---|"
         lines = [head, rule]
-        for row in self.rows:
+        cells = self.column_cells()
+        columns = [cells[c.key] for c in self.columns]
+        for index, row in enumerate(self.rows):
             flags = []
             if row.slow:
                 flags.append("**slow**")
@@ -390,7 +434,7 @@ class Table:
                 flags.append("failures: " + escape_markdown(row.errors))
             lines.append(
                 f"| {escape_markdown(row.name)} | "
-                + " | ".join(c.format(row.values.get(c.key)) for c in self.columns)
+                + " | ".join(column[index] for column in columns)
                 + f" | {'; '.join(flags)} |"
             )
         if notes and self.notes:
@@ -410,36 +454,42 @@ class Table:
         ]
         if caption:
             parts.append(f'<caption style="text-align:left">{escape_html(caption)}</caption>')
-        parts.append("<thead><tr>")
+        parts.append(f'<thead><tr style="{_TR}">')
         parts.append(f'<th style="{_cell_style("left")}">Operation</th>')
         parts += [f'<th style="{_RIGHT}">{c.label}</th>' for c in self.columns]
         parts.append("</tr></thead><tbody>")
         slowest = self.slowest_mean_ms
         bar_key = self.bar_key
-        for row in self.rows:
+        cells = self.column_cells()
+        columns = [(c, cells[c.key]) for c in self.columns]
+        badge = (
+            f' <span class="wdbx-badge" style="{CSS.BADGE}" '
+            'title="among the slowest operations (see the report)">slow</span>'
+        )
+        for index, row in enumerate(self.rows):
             classes = "wdbx-failing" if row.failing else "wdbx-ok"
             if row.slow:
                 classes += " wdbx-slow"
-            row_style = f' style="background-color:{CSS.FAIL_TINT}"' if row.failing else ""
+            tr_style = _TR_FAILING if row.failing else _TR
             label = f'<span class="wdbx-name">{escape_html(row.name)}</span>'
             if row.slow:
-                label += (
-                    f' <span class="wdbx-badge" style="{CSS.BADGE}" '
-                    f'title="among the slowest operations (see the report)">slow</span>'
-                )
-            parts.append(f'<tr class="{classes}"{row_style}>')
-            parts.append(f'<td style="{_LEFT}">{label}</td>')
-            for c in self.columns:
-                value = row.values.get(c.key)
-                text = c.format(value)
-                style = _RIGHT
-                if c.key == bar_key and value is not None:
-                    style = _RIGHT + ";" + bar_style(value, slowest)
-                if c.key == "error_count" and row.failing:
+                label += badge
+            parts.append(
+                f'<tr class="{classes}" style="{tr_style}"><td style="{_LEFT}">{label}</td>'
+            )
+            for c, column in columns:
+                text = column[index]
+                if c.key == bar_key:
+                    value = row.values.get(c.key)
+                    if value is not None:
+                        style = _RIGHT + ";" + bar_style(value, slowest)
+                        parts.append(f'<td style="{style}">{text}</td>')
+                        continue
+                elif c.key == "error_count" and row.failing:
                     text = (
                         f'<b style="color:{CSS.ERROR}" title="{escape_html(row.errors)}">{text}</b>'
                     )
-                parts.append(f'<td style="{style}">{text}</td>')
+                parts.append(_TD_RIGHT + text + "</td>")
             parts.append("</tr>")
         parts.append("</tbody></table>")
         failing = [r for r in self.rows if r.failing]
@@ -469,12 +519,18 @@ TEXT_NOTES_LIMIT = 50
 
 
 def _cell_style(align: str) -> str:
-    return f"padding:2px 8px;border-bottom:1px solid {CSS.BORDER};text-align:{align}"
+    return f"padding:2px 8px;text-align:{align}"
+
+
+# Rows carry the rule (a collapsed table draws row borders), so cells stay short.
+_TR = f"border-bottom:1px solid {CSS.BORDER}"
+_TR_FAILING = _TR + f";background-color:{CSS.FAIL_TINT}"
 
 
 TABLE_STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px"
 _LEFT = _cell_style("left")
 _RIGHT = _cell_style("right") + ";white-space:nowrap"
+_TD_RIGHT = f'<td style="{_RIGHT}">'
 
 
 def bar_style(value: float, largest: float) -> str:
@@ -557,7 +613,7 @@ def statistics_table(
         rows.append(
             Row(
                 name=name,
-                values={key: value_of(stats, key) for key in keys},
+                values=_values(stats, keys),
                 slow=name in slow,
                 failing=failing,
                 errors=error_types(stats) if failing else "",
@@ -577,13 +633,8 @@ def statistics_table(
     found: list[str] = []
     noted = 0
     if notes:
-        from ..stability import stability_warnings
-
         for name in chosen:
-            try:
-                mine = stability_warnings(name, everything[name])
-            except Exception as err:  # a display must never fail because of its extras
-                mine = [f"{name!r}: stability check failed ({type(err).__name__}: {err})"]
+            mine = _notes_of(name, everything[name])
             if mine:
                 noted += 1
                 found.extend(mine)
@@ -593,6 +644,37 @@ def statistics_table(
         notes=found,
         noted_operations=noted,
     )
+
+
+# Stability notes depend only on an operation's figures: cached per version of them.
+_NOTES_CACHE: dict[tuple[Any, ...], list[str]] = {}
+_NOTES_CACHE_LIMIT = 200_000
+
+
+def _notes_of(name: str, stats: Mapping[str, Any]) -> list[str]:
+    from .. import _clock
+    from ..stability import stability_warnings
+
+    get = stats.get
+    key = (
+        name,
+        get("call_count"),
+        get("success_count"),
+        get("last_call"),
+        get("total_duration_ms"),
+        get("std_duration_ms"),
+        get("median_duration_ms"),
+    )
+    found = _NOTES_CACHE.get(key)
+    if found is None:
+        try:
+            found = stability_warnings(name, stats, resolution_ns=_clock.resolution_ns())
+        except Exception as err:  # a display must never fail because of its extras
+            return [f"{name!r}: stability check failed ({type(err).__name__}: {err})"]
+        if len(_NOTES_CACHE) >= _NOTES_CACHE_LIMIT:
+            _NOTES_CACHE.clear()
+        _NOTES_CACHE[key] = found
+    return found
 
 
 def describe_duration(value_ms: float | None) -> str:

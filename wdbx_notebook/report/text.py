@@ -48,10 +48,12 @@ def render_text(data: ReportData) -> str:
         header,
         wide_rule,
     ]
-    columns = table.columns
-    for row in table.rows:
-        cells = [c.format(row.values.get(c.key)) for c in columns]
-        lines.append(_row(printable(row.name, _NAME_WIDTH - 1), cells, _WIDTHS).rstrip())
+    cells = table.column_cells()
+    columns = [cells[c.key] for c in table.columns]
+    layout = f"{{:<{_NAME_WIDTH}}}" + "".join(f"{{:<{width}}}" for width in _WIDTHS)
+    for index, row in enumerate(table.rows):
+        name = printable(row.name, _NAME_WIDTH - 1)
+        lines.append(layout.format(name, *(column[index] for column in columns)).rstrip())
     if data.failing:
         error_header = (
             f"{'Operation':<{_NAME_WIDTH}}{'Error Count':<17}{'Error Rate %':<17}Exception Types"
