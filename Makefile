@@ -35,7 +35,7 @@ test: $(STAMP) browser lint
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
-	$(PY) benchmarks/overhead.py; status=$$?; $(PY) benchmarks/read_model.py || status=1; $(PY) benchmarks/magic.py || status=1; $(PY) benchmarks/widgets.py && exit $$status
+	$(PY) benchmarks/overhead.py; status=$$?; $(PY) benchmarks/read_model.py || status=1; $(PY) benchmarks/magic.py || status=1; $(PY) benchmarks/widgets.py || status=1; $(PY) benchmarks/views.py && exit $$status
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
