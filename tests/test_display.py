@@ -7,6 +7,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from wdbx_notebook import PerformanceProfiler, PerformanceReport
@@ -20,6 +21,7 @@ from wdbx_notebook.jupyter.display import (
     statistics_html,
     statistics_text,
 )
+from wdbx_notebook.report.table import statistics_table
 from wdbx_notebook.stability import stability_warnings
 
 
@@ -215,3 +217,172 @@ def test_styled_dataframe_has_bars_tints_and_escaped_names() -> None:
     tinted = re.findall(r"([^{}]*)\{\s*background-color: " + tint + r";\s*\}", html)
     assert len(tinted) == 1 and f"_row{failing_row}_col0" in tinted[0]
     assert f"_row{failing_row}_col2" not in tinted[0]  # the mean's bar stays
+
+
+# -- the one table: width, slow, empty values, numbers, escaping ----------------------------
+def _many_columns_profiler() -> PerformanceProfiler:
+    clock = FakeClock()
+    profiler = PerformanceProfiler(track_memory=False, clock=clock)
+    for name, ms in (("a_rather_long_operation_name.search_similar", 12.5), ("short", 0.3)):
+        for _ in range(4):
+            with profiler.profile_block(name):
+                clock.advance_ms(ms)
+    return profiler
+
+
+def test_text_table_fits_80_columns_and_says_what_it_left_out() -> None:
+    profiler = _many_columns_profiler()
+    wide = statistics_text(profiler, width=200)
+    narrow = statistics_text(profiler, width=80)
+    table_lines = narrow.split("\n\n")[0].splitlines()
+    assert all(len(line) <= 80 for line in table_lines), table_lines
+    assert len(table_lines[1]) == len(table_lines[0]) and set(table_lines[1]) == {"-"}
+    at = next(i for i, line in enumerate(table_lines) if line.startswith("(left out to fit 80"))
+    left_out = " ".join(table_lines[at:]).split(": ", 1)[1].rstrip(")").split(", ")
+    assert left_out
+    for label in left_out:
+        assert label in wide.splitlines()[0] and label not in table_lines[0]
+    assert "(left out" not in wide
+    # Numbers are right-aligned: each ends where its header ends.
+    header = table_lines[0]
+    row = next(line for line in table_lines if line.startswith("short"))
+    end = header.index("Mean (ms)") + len("Mean (ms)")
+    assert row[:end].endswith("0.30")
+
+
+def test_stats_magic_width_follows_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    text = repr(StatisticsTable(_many_columns_profiler()))
+    assert max(len(line) for line in text.split("\n\n")[0].splitlines()) <= 80
+
+
+def test_slow_is_decided_over_all_operations_not_the_rows_shown() -> None:
+    clock = FakeClock()
+    profiler = PerformanceProfiler(track_memory=False, clock=clock)
+    timings = [("slow", 0.5), ("medium", 1.5), ("crawl", 90.0), ("fast", 0.2)]
+    timings += [(f"steady_{i}", 1.2) for i in range(6)]
+    for name, ms in timings:
+        for _ in range(3):
+            with profiler.profile_block(name):
+                clock.advance_ms(ms)
+    subset = _parse(statistics_html(profiler, ["slow", "medium", "fast"]))
+    classes = {cells[0].split()[0]: cls for cls, cells in subset.rows if cells}
+    # Among these three rows "medium" stands out (3x their median, over 1 ms); over every
+    # operation (median 1.2 ms) it does not, and the table says what the report says.
+    assert set(classes) == {"slow", "medium", "fast"}
+    assert not any("wdbx-slow" in cls for cls in classes.values())
+    full = _parse(statistics_html(profiler))
+    slow_rows = [cells[0] for cls, cells in full.rows if "wdbx-slow" in cls]
+    assert slow_rows == ["crawl slow"]
+    # An operation named "slow" is not marked slow, and its name is never a badge.
+    html = statistics_html(profiler)
+    assert '<span class="wdbx-name">slow</span></td>' in html
+    assert html.count('class="wdbx-badge"') == 1
+    text = statistics_text(profiler, width=120)
+    slow_line = next(line for line in text.splitlines() if line.startswith("slow "))
+    assert "<-" not in slow_line
+
+
+def test_absolute_floor_for_slow() -> None:
+    clock = FakeClock()
+    profiler = PerformanceProfiler(track_memory=False, clock=clock)
+    for name, ms in (("quick", 0.01), ("quicker", 0.001), ("relatively_slow", 0.5)):
+        for _ in range(3):
+            with profiler.profile_block(name):
+                clock.advance_ms(ms)
+    assert "wdbx-slow" not in statistics_html(profiler)  # 0.5 ms is never "slow"
+
+
+def test_no_successful_call_reads_dash_in_every_view() -> None:
+    profiler = _profiler()
+    for _ in range(2):
+        try:
+            with profiler.profile_block("never_works"):
+                raise OSError("down")
+        except OSError:
+            pass
+    text = statistics_text(profiler, width=200)
+    row = next(line for line in text.splitlines() if line.startswith("never_works"))
+    assert row.split()[:4] == ["never_works", "2", "2", "—"]
+    assert "0.00" not in row
+    html_row = next(c for _, c in _parse(statistics_html(profiler)).rows if c and "never" in c[0])
+    assert html_row[3:9] == ["—"] * 6
+    table = statistics_table(profiler)
+    markdown_row = next(line for line in table.to_markdown().splitlines() if "never" in line)
+    assert "0.00" not in markdown_row and markdown_row.count("—") >= 7
+
+
+def test_table_numbers_equal_numpy() -> None:
+    rng = np.random.default_rng(11)
+    durations = rng.integers(50_000, 30_000_000, size=240)
+    clock = FakeClock()
+    profiler = PerformanceProfiler(track_memory=False, clock=clock)
+    for ns in durations:
+        with profiler.profile_block("sampled"):
+            clock.advance_ns(int(ns))
+    ms = durations / 1e6
+    table = statistics_table(profiler)
+    (row,) = table.rows
+    expected = {
+        "call_count": "240",
+        "avg_duration_ms": f"{np.mean(ms):.2f}",
+        "median_duration_ms": f"{np.median(ms):.2f}",
+        "p95_duration_ms": f"{np.percentile(ms, 95):.2f}",
+        "p99_duration_ms": f"{np.percentile(ms, 99):.2f}",
+        "max_duration_ms": f"{np.max(ms):.2f}",
+        "std_duration_ms": f"{np.std(ms, ddof=1):.2f}",
+        "success_rate": "100.0",
+    }
+    for key, text in expected.items():
+        assert table.cell(row, key) == text, key
+    html_cells = next(c for _, c in _parse(table.to_html()).rows if c)
+    keys = [c.key for c in table.columns]
+    for key, text in expected.items():
+        assert html_cells[1 + keys.index(key)] == text, key
+    markdown_row = next(line for line in table.to_markdown().splitlines() if "sampled" in line)
+    assert (
+        markdown_row.split(" | ")[1 + keys.index("p95_duration_ms")] == expected["p95_duration_ms"]
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["x\u202egnp.exe", "zero\u200bwidth", "lone\ud800surrogate", "a\nb", "$5 | <i>"]
+)
+def test_every_table_format_neutralises_spoofing_names(name: str) -> None:
+    profiler = PerformanceProfiler(track_memory=False)
+    with profiler.profile_block(name):
+        pass
+    table = statistics_table(profiler)
+    for rendered in (table.to_html(), table.to_text(120), table.to_markdown()):
+        assert not any(ch in rendered for ch in "\u202e\u200b\ud800" if ch in name)
+    if "\n" in name:
+        assert "a\\nb" in table.to_text(120) and "a\\nb" in table.to_html()
+        assert "| a b |" in table.to_markdown()  # the row stays one line
+    assert "<i>" not in table.to_html() and "<i>" not in table.to_markdown()
+    if "$" in name:
+        assert "| \\$5 \\| &lt;i&gt; |" in table.to_markdown()  # no math, no split cell
+    table.to_html().encode("utf-8")  # a lone surrogate cannot stop a save
+
+
+def test_statistics_table_api_sorts_and_picks_columns() -> None:
+    profiler = _profiler()
+    table = statistics_table(profiler, sort_by="mean", columns=["call_count", "avg_duration_ms"])
+    assert [r.name for r in table.rows] == ["slow_query", "flaky_io", "fast_lookup"]
+    assert [c.label for c in table.columns] == ["Calls", "Mean (ms)"]
+    ascending = statistics_table(profiler, sort_by="+calls")
+    assert [r.name for r in ascending.rows] == ["flaky_io", "slow_query", "fast_lookup"]
+    with pytest.raises(ValueError, match="choose one of"):
+        statistics_table(profiler, sort_by="speed")
+    with pytest.raises(ValueError, match="unknown column"):
+        statistics_table(profiler, columns=["speed"])
+    snapshot_table = statistics_table(profiler.snapshot())
+    assert snapshot_table.to_text(200) == statistics_table(profiler).to_text(200)
+
+
+def test_dark_theme_safe_styles() -> None:
+    html = statistics_html(_profiler())
+    # No opaque light backgrounds and no fixed text colours that vanish on a dark page.
+    assert "#fde8e8" not in html and "#f6b26b" not in html
+    assert "background:#" not in html and "background-color:#" not in html
+    assert re.search(r"[;\"]color:#", html) is None
+    assert f"linear-gradient(90deg,{CSS.BAR}" in html and "transparent" in html

@@ -174,15 +174,16 @@ class CSS:
     BORDER: Final = "var(--jp-border-color2, #757575)"
     #: A failing row: a translucent red over whatever the background is.
     FAIL_TINT: Final = "rgba(235, 0, 0, 0.14)"
-    #: Text that signals an error: 4.5:1 on white and on black.
-    ERROR: Final = "var(--jp-error-color1, #eb0000)"
-    #: Text that signals a warning: 4.6:1 on white and on black.
-    WARNING: Final = "var(--jp-warn-color1, #a16a00)"
+    #: Text that signals an error or a warning keeps the page's text colour (bold, or
+    #: beside a coloured mark): JupyterLab's own error and warning colours read at 2.2-3.7:1
+    #: on its light theme, and no single colour reaches 4.5:1 on both its themes.
+    ERROR: Final = "inherit"
+    WARNING: Final = "inherit"
     #: The duration bar: translucent orange, so the number on it keeps the text colour.
     BAR: Final = "rgba(245, 158, 11, 0.40)"
     #: The slow badge: an outlined pill in the warning colour, distinct from the name.
     BADGE: Final = (
         "display:inline-block;margin-left:4px;padding:0 5px;border-radius:8px;"
-        "border:1px solid var(--jp-warn-color1, #a16a00);color:var(--jp-warn-color1, #a16a00);"
+        "border:1px solid var(--jp-warn-color1, #a16a00);color:inherit;"
         "font-size:10px;line-height:14px;font-weight:bold;font-family:sans-serif"
     )

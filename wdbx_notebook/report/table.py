@@ -369,14 +369,22 @@ class Table:
         shown = list(self.columns)
         dropped: list[Column] = []
         min_name = 14
-        while min_name + sum(widths[c.key] for c in shown) > width:
+        # Room for the row marks ("  <- slow, failing") is kept too.
+        marks = {
+            r.name: ", ".join(m for m, on in (("slow", r.slow), ("failing", r.failing)) if on)
+            for r in self.rows
+        }
+        mark_width = max((len(m) + 5 for m in marks.values() if m), default=0)
+        while min_name + sum(widths[c.key] for c in shown) + mark_width > width:
             candidates = [c for c in shown if c.drop > 0]
             if not candidates:
                 break
             victim = max(candidates, key=lambda c: (c.drop, shown.index(c)))
             shown.remove(victim)
             dropped.append(victim)
-        name_width = max(min(name_width, width - sum(widths[c.key] for c in shown)), min_name)
+        name_width = max(
+            min(name_width, width - sum(widths[c.key] for c in shown) - mark_width), min_name
+        )
         header = f"{'Operation':<{name_width}}" + "".join(
             f"{c.label:>{widths[c.key]}}" for c in shown
         )
@@ -388,15 +396,14 @@ class Table:
             if len(name) > name_width - 1:
                 name = name[: name_width - 2] + "…"
             line = layout.format(name, *(column[index] for column in shown_cells))
-            marks = [m for m, on in (("slow", row.slow), ("failing", row.failing)) if on]
-            if marks:
-                line += "  <- " + ", ".join(marks)
+            if marks[row.name]:
+                line += "  <- " + marks[row.name]
             lines.append(line)
         if dropped:
-            lines.append(
-                "(columns left out to fit "
-                f"{width} characters: {', '.join(c.label for c in dropped)})"
-            )
+            import textwrap
+
+            left_out = ", ".join(c.label for c in dropped)
+            lines += textwrap.wrap(f"(left out to fit {width} columns: {left_out})", width)
         # Prose below the table is left to the terminal to wrap.
         lines += [
             f"Failures in {printable(r.name)}: {printable(r.errors)}"
