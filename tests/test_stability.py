@@ -101,7 +101,7 @@ def test_durations_near_clock_resolution() -> None:
     stats = profiler.get_statistics("tiny")
     warnings = stability_warnings("tiny", stats, resolution_ns=1.0)
     assert warnings == [
-        "'tiny': median duration 50ns is near the clock's resolution (1ns); "
+        "'tiny': median duration 50 ns is near the clock's resolution (1 ns); "
         "time a batch of calls per measurement instead."
     ]
     # The same durations with a step small enough are fine.
@@ -119,7 +119,7 @@ def test_default_resolution_comes_from_the_clock(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(_clock, "resolution_ns", lambda: 1_000_000.0)  # a 1 ms clock
     stats = _profile([5.0] * 200).get_statistics("op")
     (warning,) = stability_warnings("op", stats)
-    assert "near the clock's resolution (1e+06ns)" in warning
+    assert "near the clock's resolution (1.00 ms)" in warning
 
 
 def test_hostile_name_is_quoted_not_interpreted() -> None:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _clock
+from ._units import format_duration_ms, format_duration_ns
 
 #: Coefficient of variation (std / mean) from which timings are called noisy.
 NOISY_CV = 0.10
@@ -87,7 +88,8 @@ def stability_warnings(
     if n >= 2 and mean > 0 and std / mean >= NOISY_CV:
         warnings.append(
             f"{label}: timings vary a lot (coefficient of variation {std / mean:.0%}, "
-            f"std {std:.3g}ms vs mean {mean:.3g}ms); compare medians over many calls."
+            f"std {format_duration_ms(std)} vs mean {format_duration_ms(mean)}); "
+            "compare medians over many calls."
         )
 
     calls = _plural(n, "successful call")
@@ -103,8 +105,9 @@ def stability_warnings(
     median_ns = float(stats.get("median_duration_ms", 0.0) or 0.0) * 1e6
     if step_ns > 0 and median_ns < RESOLUTION_FACTOR * step_ns:
         warnings.append(
-            f"{label}: median duration {median_ns:.3g}ns is near the clock's resolution "
-            f"({step_ns:.3g}ns); time a batch of calls per measurement instead."
+            f"{label}: median duration {format_duration_ns(median_ns)} is near the clock's "
+            f"resolution ({format_duration_ns(step_ns)}); time a batch of calls per measurement "
+            "instead."
         )
     return warnings
 

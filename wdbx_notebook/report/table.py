@@ -57,8 +57,6 @@ from typing import Any
 from .._units import (
     CSS,
     EMPTY,
-    format_count,
-    format_duration_ms,
     format_kib,
     format_ms,
     format_percent,
@@ -682,12 +680,3 @@ def _notes_of(name: str, stats: Mapping[str, Any]) -> list[str]:
             _NOTES_CACHE.clear()
         _NOTES_CACHE[key] = found
     return found
-
-
-def describe_duration(value_ms: float | None) -> str:
-    """A duration for prose (recommendations, notes): unit chosen to suit it."""
-    return format_duration_ms(value_ms)
-
-
-def describe_count(value: int) -> str:
-    return format_count(value)
