@@ -1,0 +1,205 @@
+"""Ray: every worker's profiled calls, brought home exactly, with public Ray APIs only::
+
+    import ray
+    from wdbx_notebook.distributed import ray as wdbx_ray
+
+    wdbx_ray.install(num_cpus=4)               # instead of ray.init(num_cpus=4)
+    search = wdbx_ray.remote(search_vectors)   # instead of ray.remote(search_vectors)
+    ray.get([search.remote(q) for q in queries])   # the results bring the calls home
+    wdbx_ray.collect()                         # and what ended workers left behind
+
+How: a task or actor method made by :func:`remote` returns its result together
+with the calls its worker recorded since the previous drain; unpickling the
+result (``ray.get``) absorbs them, exactly once, wherever it lands; an actor
+made by :func:`remote` therefore loses nothing when it ends. The
+``worker_process_setup_hook`` that :func:`install` gives Ray marks worker
+processes and, at a worker's normal exit, tries to send calls that no result
+carried (code profiled outside :func:`remote`) to a named, detached collector
+actor; :func:`collect` absorbs what the collector holds. That exit path is best
+effort: in this project's tests a plain actor ending with
+``ray.actor.exit_actor()`` did not deliver, so use :func:`remote` for actors.
+
+Why no background thread in the workers: Ray's core worker crashed here
+(a failed check in ``shared_lru.h``) when a worker submitted actor calls from a
+second thread while running tasks, so workers only talk to the collector from
+their main thread, at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import inspect
+import os
+import pickle
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from . import _absorb_all, carry_with_exception, carry_with_result, drain_here, missing_extra
+
+__all__ = ["COLLECTOR_NAME", "NAMESPACE", "collect", "install", "remote", "runtime_env"]
+
+#: The detached collector actor's name and namespace.
+COLLECTOR_NAME = "wdbx_notebook_collector"
+NAMESPACE = "wdbx_notebook"
+_HOOK = "wdbx_notebook.distributed.ray._setup_worker"
+_IS_COLLECTOR = "WDBX_NOTEBOOK_RAY_COLLECTOR"
+
+#: True in a Ray worker process that ran the setup hook: results then carry calls home.
+in_worker = False
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as err:
+        raise missing_extra("ray", "ray") from err
+    return ray
+
+
+class _Collector:
+    """The detached actor: the last calls of worker processes that ended."""
+
+    def __init__(self) -> None:
+        self.payloads: list[bytes] = []
+
+    def push(self, payload: bytes) -> None:
+        self.payloads.append(payload)
+
+    def take(self) -> list[bytes]:
+        payloads, self.payloads = self.payloads, []
+        return payloads
+
+
+def runtime_env(base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``base`` (a Ray runtime_env) plus the worker hook, for ``ray.init(runtime_env=...)``.
+
+    >>> runtime_env({"env_vars": {"A": "1"}})["worker_process_setup_hook"]
+    'wdbx_notebook.distributed.ray._setup_worker'
+    """
+    env = dict(base or {})
+    hook = env.get("worker_process_setup_hook")
+    if hook not in (None, _HOOK):
+        raise ValueError(
+            f"runtime_env already has a worker_process_setup_hook ({hook!r}); call "
+            "wdbx_notebook.distributed.ray._setup_worker() from it instead"
+        )
+    env["worker_process_setup_hook"] = _HOOK
+    return env
+
+
+def install(**init_options: Any) -> Any:
+    """Start Ray with the worker hook (``init_options`` go to ``ray.init``) and create the
+    collector actor; returns its handle. Call it instead of ``ray.init(...)``.
+
+    When Ray is already running it must have been started with
+    ``runtime_env=runtime_env(...)``; otherwise a ``RuntimeError`` says so.
+    """
+    ray = _ray()
+    if not ray.is_initialized():
+        init_options["runtime_env"] = runtime_env(init_options.get("runtime_env"))
+        ray.init(**init_options)
+    else:
+        current = ray.get_runtime_context().runtime_env or {}
+        if current.get("worker_process_setup_hook") != _HOOK:
+            raise RuntimeError(
+                "Ray is already running without wdbx_notebook's worker hook, so workers' "
+                "calls could not come home; start Ray with wdbx_ray.install(...) instead of "
+                "ray.init(...), or with ray.init(runtime_env=wdbx_ray.runtime_env())"
+            )
+    return _collector()
+
+
+def _collector() -> Any:
+    ray = _ray()
+    actor = ray.remote(_Collector).options(
+        name=COLLECTOR_NAME,
+        namespace=NAMESPACE,
+        lifetime="detached",
+        get_if_exists=True,
+        num_cpus=0,
+        runtime_env={"env_vars": {_IS_COLLECTOR: "1"}},
+    )
+    return actor.remote()
+
+
+def collect(profiler: Any = None) -> int:
+    """Absorb the calls of Ray workers that have ended since the last collect (results
+    of :func:`remote` tasks bring theirs by themselves); returns the calls added."""
+    ray = _ray()
+    payloads = ray.get(_collector().take.remote())
+    return _absorb_all((pickle.loads(p) for p in payloads), profiler)
+
+
+def _in_worker() -> bool:
+    # A function, not the global itself: cloudpickle copies a by-value function's globals.
+    return in_worker
+
+
+def _carrying(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not _in_worker():
+            return func(*args, **kwargs)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            carry_with_exception(exc)
+            raise
+        return carry_with_result(result)
+
+    return call
+
+
+def remote(target: Any = None, **options: Any) -> Any:
+    """``ray.remote`` for a function or an actor class whose calls come home with its
+    results: each task's (or public actor method's) result carries the calls its worker
+    recorded since the previous drain, absorbed when ``ray.get`` unpickles it.
+
+    Use it like ``ray.remote``: ``wdbx_ray.remote(f)``, ``wdbx_ray.remote(num_cpus=2)(f)``.
+    """
+    ray = _ray()
+    if target is None:
+        return lambda t: remote(t, **options)
+    if inspect.isclass(target):
+        methods = {
+            name: _carrying(member)
+            for name, member in vars(target).items()
+            if not name.startswith("_")
+            and inspect.isfunction(member)
+            and not inspect.iscoroutinefunction(member)
+        }
+        wrapped: Any = type(target.__name__, (target,), methods)
+        wrapped.__qualname__ = target.__qualname__
+        wrapped.__doc__ = target.__doc__
+    elif callable(target):
+        if inspect.iscoroutinefunction(target):
+            raise TypeError(f"wdbx_ray.remote takes a plain function; {target!r} is async")
+        wrapped = _carrying(target)
+    else:
+        raise TypeError(f"wdbx_ray.remote takes a function or a class, got {target!r}")
+    return ray.remote(**options)(wrapped) if options else ray.remote(wrapped)
+
+
+# -- in each worker process ------------------------------------------------------
+def _setup_worker() -> None:
+    """Ray's ``worker_process_setup_hook``: mark a worker, send its last calls at exit."""
+    global in_worker
+    if in_worker or os.environ.get(_IS_COLLECTOR):
+        return
+    in_worker = True
+    name = f"ray worker {socket.gethostname()}:{os.getpid()}"
+
+    def at_exit() -> None:
+        try:
+            snapshot = drain_here(name)
+            if len(snapshot):
+                payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+                _ray().get(_collector().push.remote(payload), timeout=10)
+        except Exception as err:
+            from .._operation import warn_internal
+
+            warn_internal("sending this Ray worker's last calls home", err)
+
+    atexit.register(at_exit)
