@@ -265,7 +265,6 @@ def cases() -> dict[str, Case]:
         before=_without_gc_hook,
         after=_with_gc_hook,
     )
-
     floor_block = FloorBlock()
     found["empty with body"] = Case("pass", {})
     found["floor block"] = Case(
@@ -370,6 +369,29 @@ def threads_extra(calls: int) -> Callable[[dict[str, float]], None]:
     return extra
 
 
+# -- folding ---------------------------------------------------------------------------
+def folding_extra() -> Callable[[dict[str, float]], None]:
+    """ns per call that folding a full batch of time-only calls takes (one flush)."""
+    profiler = PerformanceProfiler(track_memory=False)
+    func = profiler.profile("folded", track_memory=False)(work)
+    op = profiler._operation("folded")
+    for i in range(20_000):  # past the exact-percentile range, as a long run is
+        func(i)
+    op.flush()
+
+    def extra(best: dict[str, float]) -> None:
+        batch = op.limits["timed"][0] // 3 - 1
+        for i in range(batch):
+            func(i)
+        gc.collect()
+        started = time.perf_counter_ns()
+        op.flush()
+        per_call = (time.perf_counter_ns() - started) / batch
+        best["folding per call"] = min(best.get("folding per call", float("inf")), per_call)
+
+    return extra
+
+
 # -- in a worker process -------------------------------------------------------------
 def _worker(conn: Any, blob: bytes, calls: int) -> None:
     import cloudpickle
@@ -406,9 +428,9 @@ def worker_extra(calls: int) -> tuple[Callable[[dict[str, float]], None], Callab
 
     def extra(best: dict[str, float]) -> None:
         parent.send(True)
+        there = parent.recv()  # one process at a time: they share the CPUs
         gc.collect()
         here = (bare.timeit(calls) / calls * 1e9, wrapped.timeit(calls) / calls * 1e9)
-        there = parent.recv()
         for label, (bare_ns, wrapped_ns) in (("in-process", here), ("in a worker", there)):
             best[f"{label}: bare call"] = min(best.get(f"{label}: bare call", 1e18), bare_ns)
             best[f"{label}: wdbx time only"] = min(
@@ -462,6 +484,7 @@ def million_calls(n: int) -> dict[str, float]:
 #: variant -> (what it is measured against, the most it may cost relative to that)
 RATIO_TARGETS: dict[str, tuple[str, float]] = {
     "wdbx time only": ("floor (time, same signature)", 1.5),
+    "wdbx time only, recording alone (no folding)": ("floor (time, same signature)", 1.5),
     "wdbx time + memory (default)": ("floor (time + statm + CPU)", 1.5),
     "wdbx profile_block, kept": ("floor block", 1.5),
     "wdbx async time only": ("floor async (same signature)", 1.5),
@@ -470,6 +493,8 @@ RATIO_TARGETS: dict[str, tuple[str, float]] = {
     # "Nothing measurable": within 5% either way (the rounds' own spread).
     "wdbx time only (GC hook installed)": ("wdbx time only, GC hook removed", 1.05),
 }
+#: ratios shown to explain a figure, not targets of their own
+SHOWN_ONLY = {"wdbx time only, recording alone (no folding)"}
 #: variant -> the peer it must stay below
 BELOW: dict[str, str] = {
     "wdbx time only": "codetiming Timer",
@@ -489,7 +514,7 @@ def main() -> int:
     print(f"memory probe: {rss_probe().__name__}; {calls:,} calls x {rounds} interleaved rounds\n")
 
     found = cases()
-    extras = [threads_extra(calls)]
+    extras = [threads_extra(calls), folding_extra()]
     worker = worker_extra(calls)
     if worker is not None:
         extras.append(worker[0])
@@ -501,6 +526,10 @@ def main() -> int:
         if case.baseline is not None:
             over[name] = best[name] - best[case.baseline]
     over["wdbx time only (GC hook installed)"] = over["wdbx time only"]
+    over["folding into aggregates, amortised per call"] = best["folding per call"]
+    over["wdbx time only, recording alone (no folding)"] = (
+        over["wdbx time only"] - best["folding per call"]
+    )
     for prefix, label in (("1 thread", "1 thread"), ("4 threads", "4 threads")):
         over[f"wdbx time only, {label}"] = (
             best[f"{prefix}: wdbx time only"] - best[f"{prefix}: bare call"]
@@ -519,10 +548,13 @@ def main() -> int:
             floor_name, limit = RATIO_TARGETS[name]
             ratio = ns / over[floor_name]
             passed = ratio <= limit
-            verdicts.append(
-                f"{ratio:.2f}x {floor_name} (<= {limit}x): {'ok' if passed else 'MISSED'}"
-            )
-            ok &= passed
+            if name in SHOWN_ONLY:
+                verdicts.append(f"{ratio:.2f}x {floor_name} (shown, not a target)")
+            else:
+                verdicts.append(
+                    f"{ratio:.2f}x {floor_name} (<= {limit}x): {'ok' if passed else 'MISSED'}"
+                )
+                ok &= passed
         if name in BELOW and BELOW[name] in over:
             peer = BELOW[name]
             passed = ns < over[peer]

@@ -377,3 +377,30 @@ def test_profile_block_modes_feed_their_own_layouts():
         assert (block.memory_delta is None) == (kind.startswith("timed")), name
         assert profiler.get_statistics(name)["call_count"] == 1
     assert profiler.get_statistics("mc")["avg_cpu_ms"] is not None
+
+
+# -- GC pauses reach the calls they interrupt ---------------------------------------------
+def test_a_call_that_collects_is_charged_its_pause_even_after_the_ring_wraps():
+    import gc
+
+    from wdbx_notebook import _gc
+
+    profiler = PerformanceProfiler(track_memory=False)
+
+    @profiler.profile("collects")
+    def collects() -> None:
+        gc.collect()
+
+    @profiler.profile("idle")
+    def idle() -> None:
+        pass
+
+    for _ in range(_gc.KEEP + 10):  # more collections than the recorder keeps
+        gc.collect(0)
+    idle()
+    collects()
+    idle()
+    busy, quiet = profiler.get_statistics("collects"), profiler.get_statistics("idle")
+    assert busy["calls_with_gc"] == 1 and busy["gc_pause_ms"] > 0
+    assert busy["gc_pause_ms"] <= busy["total_duration_ms"]
+    assert quiet["calls_with_gc"] == 0

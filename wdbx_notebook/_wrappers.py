@@ -378,20 +378,13 @@ class ProfileBlock:
     a time: nested or concurrent runs each need their own block.
     """
 
-    __slots__ = (
-        "_clock",
-        "_cpu",
-        "_cpu_before",
-        "_end",
-        "_limit",
-        "_mem_after",
-        "_mem_before",
-        "_op",
-        "_pending",
-        "_probe",
-        "_start",
-        "_state",
-    )
+    # Everything a run needs sits in one tuple shared by every block of the same
+    # operation and mode, so making a block is one allocation and one store.
+    __slots__ = ("_cfg", "_end", "_start")
+
+    _cfg: tuple[Any, ...]
+    _start: int | None
+    _end: int | None
 
     def __new__(
         cls,
@@ -401,81 +394,16 @@ class ProfileBlock:
         state: State,
         cpu: bool = False,
     ) -> ProfileBlock:
-        # Time-only blocks (the cheapest kind) get their own enter and exit.
-        if cls is ProfileBlock and probe is None and not cpu:
-            cls = _TimedBlock
-        return object.__new__(cls)
+        return block_factory(op, clock, probe, state, cpu)()
 
-    def __init__(
-        self,
-        op: _Operation,
-        clock: Clock,
-        probe: MemoryProbe | None,
-        state: State,
-        cpu: bool = False,
-    ) -> None:
-        kind = kind_of(probe is not None, cpu)
-        self._op = op
-        self._clock = clock
-        self._probe = probe
-        self._cpu = cpu
-        self._state = state
-        self._pending = getattr(op, kind)
-        self._limit = op.limits[kind]
-        self._start: int | None = None
-        self._end: int | None = None
-        self._mem_before = UNKNOWN
-        self._mem_after = UNKNOWN
-        self._cpu_before = UNKNOWN
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass  # __new__ made it whole
 
-    def __enter__(self) -> ProfileBlock:
-        if not self._state.enabled:
-            self._start = None
-            return self
-        if self._probe is not None:
-            self._mem_before = self._probe()
-        if self._cpu:
-            self._cpu_before = thread_cpu_ns()
-        self._start = self._clock()
-        return self
+    def __enter__(self) -> ProfileBlock:  # pragma: no cover - every block is a subclass
+        raise NotImplementedError
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
-        start = self._start
-        if start is None:
-            return False
-        self._end = end = self._clock()
-        cpu_after = thread_cpu_ns() if self._cpu else UNKNOWN
-        if self._probe is not None:
-            self._mem_after = self._probe()
-        op = self._op
-        if exc is not None:
-            op.record_failure(
-                start, end, exc, self._mem_before, self._mem_after, self._cpu_before, cpu_after
-            )
-            return False
-        pending = self._pending
-        if self._probe is None:
-            if self._cpu:
-                pending.extend((start, end, _get_ident(), self._cpu_before, cpu_after))
-            else:
-                pending.extend((start, end, _get_ident()))
-        elif self._cpu:
-            pending.extend(
-                (
-                    start,
-                    end,
-                    _get_ident(),
-                    self._mem_before,
-                    self._mem_after,
-                    self._cpu_before,
-                    cpu_after,
-                )
-            )
-        else:
-            pending.extend((start, end, _get_ident(), self._mem_before, self._mem_after))
-        if len(pending) >= self._limit[0]:
-            op.flush(False)
-        return False
+        raise NotImplementedError  # pragma: no cover
 
     async def __aenter__(self) -> ProfileBlock:
         return self.__enter__()
@@ -486,58 +414,89 @@ class ProfileBlock:
     @property
     def duration_ms(self) -> float | None:
         """This run's duration in milliseconds, once the block has ended."""
-        if self._start is None or self._end is None:
+        start, end = getattr(self, "_start", None), getattr(self, "_end", None)
+        if start is None or end is None:
             return None
-        return (self._end - self._start) / 1e6
+        return (end - start) / 1e6
 
     @property
     def memory_delta(self) -> int | None:
         """This run's change of memory in bytes, or ``None`` when not measured."""
-        if self._mem_before == UNKNOWN or self._mem_after == UNKNOWN:
-            return None
-        return self._mem_after - self._mem_before
+        return None
 
 
 class _TimedBlock(ProfileBlock):
-    """A time-only block: one clock read on entry; on exit a clock read and a 3-tuple."""
+    """Time only: a clock read on entry; on exit a clock read and a 3-tuple."""
 
     __slots__ = ()
 
-    def __init__(
-        self,
-        op: _Operation,
-        clock: Clock,
-        probe: MemoryProbe | None,
-        state: State,
-        cpu: bool = False,
-    ) -> None:
-        self._op = op
-        self._clock = clock
-        self._state = state
-        self._pending = op.timed
-        self._limit = op.limits["timed"]
-        self._start = self._end = None
-        self._probe = None
-        self._cpu = False
-        self._mem_before = self._mem_after = self._cpu_before = UNKNOWN
-
     def __enter__(self) -> ProfileBlock:
-        self._start = self._clock() if self._state.enabled else None
+        cfg = self._cfg
+        self._start = cfg[0]() if cfg[1].enabled else None
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         start = self._start
         if start is None:
             return False
-        self._end = end = self._clock()
+        clock, _, pending, limit, op = self._cfg
+        self._end = end = clock()
         if exc is not None:
-            self._op.record_failure(start, end, exc)
+            op.record_failure(start, end, exc)
             return False
-        pending = self._pending
         pending.extend((start, end, _get_ident()))
-        if len(pending) >= self._limit[0]:
-            self._op.flush(False)
+        if len(pending) >= limit[0]:
+            op.flush(False)
         return False
+
+
+class _MeasuredBlock(ProfileBlock):
+    """Memory and/or CPU time too (the probes cost far more than this code)."""
+
+    __slots__ = ("_cpu_before", "_mem_after", "_mem_before")
+
+    def __enter__(self) -> ProfileBlock:
+        clock, state, _, _, _, probe, cpu = self._cfg
+        if not state.enabled:
+            self._start = None
+            return self
+        self._mem_before = probe() if probe is not None else UNKNOWN
+        self._mem_after = UNKNOWN
+        self._cpu_before = thread_cpu_ns() if cpu else UNKNOWN
+        self._start = clock()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        start = self._start
+        if start is None:
+            return False
+        clock, _, pending, limit, op, probe, cpu = self._cfg
+        self._end = end = clock()
+        cpu_before = self._cpu_before
+        cpu_after = thread_cpu_ns() if cpu else UNKNOWN
+        mem_before = self._mem_before
+        self._mem_after = mem_after = probe() if probe is not None else UNKNOWN
+        if exc is not None:
+            op.record_failure(start, end, exc, mem_before, mem_after, cpu_before, cpu_after)
+            return False
+        if probe is None:  # CPU time only
+            pending.extend((start, end, _get_ident(), cpu_before, cpu_after))
+        elif cpu:
+            pending.extend((start, end, _get_ident(), mem_before, mem_after, cpu_before, cpu_after))
+        else:
+            pending.extend((start, end, _get_ident(), mem_before, mem_after))
+        if len(pending) >= limit[0]:
+            op.flush(False)
+        return False
+
+    @property
+    def memory_delta(self) -> int | None:
+        """This run's change of memory in bytes, or ``None`` when not measured."""
+        before = getattr(self, "_mem_before", UNKNOWN)
+        after = getattr(self, "_mem_after", UNKNOWN)
+        if before == UNKNOWN or after == UNKNOWN:
+            return None
+        return int(after - before)
 
 
 def block_factory(
@@ -548,4 +507,19 @@ def block_factory(
     ``profile_block(name)`` called afresh for each run looks its maker up by
     name and calls it: no name check, no probe set-up, no registry lock.
     """
-    return functools.partial(ProfileBlock, op, clock, probe, state, cpu)
+    kind = kind_of(probe is not None, cpu)
+    pending, limit = getattr(op, kind), op.limits[kind]
+    cls: type[ProfileBlock]
+    cfg: tuple[Any, ...]
+    if probe is None and not cpu:
+        cls, cfg = _TimedBlock, (clock, state, pending, limit, op)
+    else:
+        cls, cfg = _MeasuredBlock, (clock, state, pending, limit, op, probe, cpu)
+    new = object.__new__
+
+    def make() -> ProfileBlock:
+        block = new(cls)
+        block._cfg = cfg
+        return block
+
+    return make
