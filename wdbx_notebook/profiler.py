@@ -27,7 +27,7 @@ from typing import Any, Literal, TypeVar, overload
 from . import _clock, _environment, _gc, _memory, _operation
 from ._operation import FLUSH_EVERY, State, _Operation, warn_internal
 from ._warnings import WdbxWarning
-from ._wrappers import ProfileBlock, async_wrapper, sync_wrapper
+from ._wrappers import ProfileBlock, async_wrapper, block_factory, sync_wrapper
 from .snapshot import Snapshot, UnknownOperationError, unknown_operation
 from .stats import OperationStats
 
@@ -154,6 +154,8 @@ class PerformanceProfiler:
         self._operations: dict[str, _Operation] = {}
         self._registry_lock = threading.Lock()
         self._state = State(bool(enabled))
+        # profile_block(name) in the default mode, called afresh per run: name -> maker.
+        self._blocks: dict[str, Callable[[], ProfileBlock]] = {}
         self._new_operation_hooks: list[Callable[[str], None]] = []
         self._warned_operation_limit = False
         # Calls absorbed from other processes: drain ids seen, and per source.
@@ -343,11 +345,21 @@ class PerformanceProfiler:
         >>> block.duration_ms >= 0
         True
         """
+        if track_memory is None and track_cpu is None:
+            try:
+                make = self._blocks.get(name)
+            except TypeError:  # unhashable: _check_name below says what is wrong
+                make = None
+            if make is not None:
+                return make()
         _check_name(name)
         track_memory = self._check_track_memory(track_memory)
         probe = self._probe_for(track_memory)
         cpu = self._cpu_for(self._check_track_cpu(track_cpu), probe)
-        return ProfileBlock(self._operation(name), self._clock, probe, self._state, cpu)
+        make = block_factory(self._operation(name), self._clock, probe, self._state, cpu)
+        if track_memory is None and track_cpu is None:
+            self._blocks[name] = make
+        return make()
 
     # -- hooks (alerts and integrations use these) ---------------------------
     def on_new_operation(self, callback: Callable[[str], Any]) -> Callable[[], None]:
