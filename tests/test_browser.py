@@ -138,6 +138,11 @@ def _quiet_lab_settings(env: dict[str, str]) -> None:
     (folder / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    # every cell stays in the page (JupyterLab 4 leaves cells out of view unrendered),
+    # so the test can find every table and banner it checks
+    notebook = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "notebook-extension"
+    notebook.mkdir(parents=True, exist_ok=True)
+    (notebook / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
 
 
 def _wait_for_server(proc: subprocess.Popen[bytes], lab: Lab) -> None:
@@ -324,8 +329,12 @@ def test_comparison_widget_in_jupyterlab(lab: Lab) -> None:
                     "BACKGROUND", json.dumps(BACKGROUND)
                 )
             )
+            # (two outputs: the app, and its static twin for exports, hidden where the app runs)
             outputs = page.locator(".jp-OutputArea:has(.wdbx-comparison) > .jp-OutputArea-child")
-            assert outputs.count() == 1
+            assert outputs.count() == 2
+            assert outputs.nth(0).locator(".wdbx-comparison").count() == 1
+            twin = outputs.nth(1).locator(".wdbx-static")
+            assert twin.count() == 1 and not twin.is_visible()
             live = page.locator("button.wdbx-live")
             assert "mod-active" in (live.get_attribute("class") or "")
             live.click()  # Live off: from here on only our clicks redraw
@@ -384,4 +393,244 @@ def test_comparison_widget_in_jupyterlab(lab: Lab) -> None:
     assert SCREENSHOT.stat().st_size > 10_000
     assert not page_errors, page_errors
     report = lab.root / "compare_operations_report.md"
-    assert report.exists() and "| prepare\\_data |" in report.read_text(encoding="utf-8")
+    assert report.exists() and "| prepare_data |" in report.read_text(encoding="utf-8")
+
+
+# -- themes, narrow windows and contrast -------------------------------------------------
+
+THEME_NOTEBOOK = "theme_check.ipynb"
+THEME_CELLS = [
+    "%load_ext wdbx_notebook",
+    """import time
+from wdbx_notebook import comparison_widget, get_performance_profiler
+
+profiler = get_performance_profiler()
+profiler.reset_statistics()
+for i in range(40):
+    with profiler.profile_block("fast_lookup"):
+        pass
+for i in range(12):
+    with profiler.profile_block("slow_join"):
+        time.sleep(0.004)
+for i in range(6):
+    try:
+        with profiler.profile_block("flaky_fetch"):
+            time.sleep(0.001)
+            if i % 2:
+                raise ValueError("no answer")
+    except ValueError:
+        pass
+print("profiled")""",
+    "%wdbx_stats",
+    """profiler.add_alert("slow_*", metric="avg_duration_ms", above=0.5)
+with profiler.profile_block("slow_join"):
+    time.sleep(0.004)""",
+    "app = comparison_widget(profiler=profiler)\napp",
+]
+
+# Every text of the statistics table, the widget's table and the alert banners: its
+# colour and its effective background (layers composited up the ancestors until an
+# opaque one; a gradient counts with each of its colours, the page's default is white).
+_CONTRAST_JS = """(selectors) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const over = (top, bottom) => {
+    const a = top.a + bottom.a * (1 - top.a);
+    if (a === 0) return {r: 0, g: 0, b: 0, a: 0};
+    const mix = (x, y) => (x * top.a + y * bottom.a * (1 - top.a)) / a;
+    return {r: mix(top.r, bottom.r), g: mix(top.g, bottom.g), b: mix(top.b, bottom.b), a};
+  };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const ratio = (x, y) => {
+    const a = lum(x), b = lum(y);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  };
+  // the background layers from the element up: [[colour, ...gradient colours], ...]
+  const layers = (el) => {
+    const out = [];
+    for (let e = el; e; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      const colours = [];
+      const bg = parse(s.backgroundColor);
+      const image = s.backgroundImage;
+      const stops = image && image !== 'none'
+        ? (image.match(/rgba?\\([^)]+\\)/g) || []).map(parse) : [];
+      out.push({bg: bg || {r: 0, g: 0, b: 0, a: 0}, stops});
+      if (bg && bg.a === 1) break;
+    }
+    return out;
+  };
+  const backgrounds = (el) => {
+    // every combination of gradient stops is a background some text may sit on
+    let results = [{r: 255, g: 255, b: 255, a: 1}];
+    for (const layer of layers(el).reverse()) {
+      results = results.map((under) => over(layer.bg, under));
+      if (layer.stops.length) {
+        results = results.flatMap((under) => [under, ...layer.stops.map((s) => over(s, under))]);
+      }
+    }
+    return results;
+  };
+  const found = [];
+  for (const selector of selectors) {
+    for (const root of document.querySelectorAll(selector)) {
+      if (root.closest('[hidden]') || !root.getClientRects().length) continue;
+      for (const el of [root, ...root.querySelectorAll('*')]) {
+        const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+        if (!own || !el.getClientRects().length) continue;
+        const style = getComputedStyle(el);
+        if (style.visibility === 'hidden' || style.display === 'none') continue;
+        const worst = backgrounds(el).map((bg) => {
+          const fg = over(parse(style.color), bg);
+          return {ratio: ratio(fg, bg), bg, fg};
+        }).sort((x, y) => x.ratio - y.ratio)[0];
+        found.push({selector, tag: el.tagName, text: el.textContent.trim().slice(0, 40),
+                    ratio: worst.ratio, color: style.color,
+                    bg: [worst.bg.r, worst.bg.g, worst.bg.b].map(Math.round).join(',')});
+      }
+    }
+  }
+  return found;
+}"""
+
+_CONTRAST_SELECTORS = [".wdbx-stats", ".wdbx-compare-table", ".wdbx-alert-banner"]
+
+
+def _write_theme_notebook(root: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in THEME_CELLS]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": KERNEL_DISPLAY_NAME,
+        "language": "python",
+    }
+    nbformat.write(nb, root / THEME_NOTEBOOK)
+
+
+def _set_theme(page: Any, theme: str) -> None:
+    """Settings > Theme > ``theme``, as a user would; waits until the page uses it."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{theme}$")).click()
+    light = "true" if theme == "JupyterLab Light" else "false"
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+    page.wait_for_timeout(500)  # the theme's stylesheet settles
+
+
+def _contrast_failures(page: Any) -> tuple[list[dict[str, Any]], set[str]]:
+    found = page.evaluate(_CONTRAST_JS, _CONTRAST_SELECTORS)
+    seen = {item["selector"] for item in found}
+    return [item for item in found if item["ratio"] < 4.5], seen
+
+
+def test_themes_narrow_windows_and_contrast(lab: Lab) -> None:
+    """Light and dark themes, 1400 and 700 px: every text of the statistics table, the
+    widget's table and the alert banner has a contrast of at least 4.5 (WCAG AA), the
+    widget fits its output area, and its static twin stays hidden."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need_browser("playwright for Python is not installed")
+    _write_theme_notebook(lab.root)
+    shots = []
+    page_errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.set_default_timeout(STEP_MS)
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            # reset: only this notebook (the workspace would reopen the other test's tab)
+            page.goto(lab.url(f"lab/tree/{THEME_NOTEBOOK}") + "&reset")
+            page.locator(".jp-NotebookPanel").first.wait_for(state="visible")
+            _wait_kernel_idle(page)
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            try:
+                page.locator(".wdbx-comparison table.wdbx-compare-table").wait_for(timeout=120_000)
+            except Exception:
+                page.screenshot(path=str(ROOT / "build" / "browser_theme_failure.png"))
+                raise
+            page.locator(".wdbx-alert-banner").first.wait_for()
+            page.locator(".wdbx-stats table").first.wait_for()
+            page.wait_for_function(
+                "() => { const i = document.querySelector('img.wdbx-chart');"
+                " return i && i.complete && i.naturalWidth > 0; }"
+            )
+            _wait_kernel_idle(page)
+            # the static twin is for exports: where the app renders, it is hidden
+            statics = page.locator(".wdbx-static")
+            assert statics.count() == 1 and not statics.first.is_visible()
+
+            for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+                _set_theme(page, theme)
+                for width in (1400, 700):
+                    page.set_viewport_size({"width": width, "height": 1400})
+                    page.wait_for_timeout(500)
+                    failures, seen = _contrast_failures(page)
+                    assert seen == set(_CONTRAST_SELECTORS), (theme, width, seen)
+                    described = [
+                        f"{f['selector']} {f['tag']} {f['text']!r}: {f['ratio']:.2f} "
+                        f"({f['color']} on rgb({f['bg']}))"
+                        for f in failures[:12]
+                    ]
+                    assert not failures, (theme, width, *described)
+                    fit = page.evaluate(
+                        """() => {
+                          const app = document.querySelector('.wdbx-comparison');
+                          const area = app.closest('.jp-OutputArea-output');
+                          const scroll = app.querySelector('.wdbx-compare-scroll');
+                          const table = scroll.querySelector('table');
+                          const button = app.querySelector('button.wdbx-export');
+                          const a = area.getBoundingClientRect();
+                          const s = scroll.getBoundingClientRect();
+                          return {
+                            areaRight: a.right, appRight: app.getBoundingClientRect().right,
+                            scrollRight: s.right, scrollWidth: scroll.scrollWidth,
+                            tableWidth: table.getBoundingClientRect().width,
+                            overflow: getComputedStyle(scroll).overflowX,
+                            label: button.innerText.trim(),
+                            buttonFits: button.scrollWidth <= button.clientWidth + 1,
+                            chain: (() => {
+                              const out = [];
+                              for (let e = scroll; e && e !== area; e = e.parentElement) {
+                                const r = e.getBoundingClientRect();
+                                out.push(`${e.className} ${r.left | 0}-${r.right | 0}`);
+                              }
+                              return out;
+                            })(),
+                          };
+                        }"""
+                    )
+                    # the app stays inside its output area; a table wider than that
+                    # scrolls in its own box, where every column can be reached
+                    assert fit["appRight"] <= fit["areaRight"] + 1, (theme, width, fit)
+                    assert fit["scrollRight"] <= fit["areaRight"] + 1, (theme, width, fit)
+                    assert fit["overflow"] == "auto"
+                    assert fit["scrollWidth"] >= fit["tableWidth"] - 1
+                    assert fit["label"] == "Export report" and fit["buttonFits"], fit
+                    shot = ROOT / "build" / f"browser_{tag}_{width}.png"
+                    shot.parent.mkdir(parents=True, exist_ok=True)
+                    page.locator(".jp-NotebookPanel").first.screenshot(path=str(shot))
+                    shots.append(shot)
+                    # the app itself, scrolled into view: controls, chart and table
+                    widget_shot = shot.with_name(f"browser_{tag}_{width}_widget.png")
+                    app = page.locator(".wdbx-comparison")
+                    app.scroll_into_view_if_needed()
+                    app.screenshot(path=str(widget_shot))
+                    shots.append(widget_shot)
+            _set_theme(page, "JupyterLab Light")
+        finally:
+            browser.close()
+    for shot in shots:
+        assert shot.stat().st_size > 10_000
+    assert not page_errors, page_errors

@@ -474,7 +474,7 @@ def test_theme_colours_come_from_jupyterlab(app: ComparisonWidget) -> None:
     assert "color:var(--jp-ui-font-color0" in table
     assert not re.search(r"#e8eef8(?!\))", table.replace("var(--jp-layout-color2,#e8eef8)", ""))
     app.export(Path("/nonexistent/dir/x.md"))
-    assert "var(--jp-error-color0" in app.status.value
+    assert "border-left:4px solid var(--jp-error-color1" in app.status.value
     # the table scrolls on its own instead of being cut off by the output area
     assert '<div class="wdbx-compare-scroll">' in table and "overflow-x:auto" in table
     assert app.export_button.layout.min_width == "max-content"  # the label never shrinks

@@ -95,7 +95,8 @@ TABLE_ROWS = 1_000
 # JupyterLab's theme variables, with light fallbacks for other front ends: the app is
 # readable in the light and the dark theme alike
 _STYLE = """<style>
-.wdbx-compare-scroll{overflow-x:auto;max-width:100%}
+.wdbx-compare-scroll{overflow-x:auto;max-width:100%;width:100%}
+.wdbx-table,.wdbx-table .widget-html-content{min-width:0;max-width:100%;box-sizing:border-box}
 .wdbx-compare-table{border-collapse:collapse;font-size:12px;
  color:var(--jp-content-font-color1,#1a1a1a);background:var(--jp-layout-color0,#fff)}
 .wdbx-compare-table td,.wdbx-compare-table th{padding:2px 8px;white-space:nowrap;
@@ -108,7 +109,8 @@ _STYLE = """<style>
 .wdbx-compare-table caption{text-align:left;padding:4px 0;color:var(--jp-ui-font-color1,#333)}
 .wdbx-compare-table code{color:inherit;background:transparent}
 .wdbx-compare-status{color:var(--jp-ui-font-color1,#333)}
-.wdbx-compare-error{color:var(--jp-error-color0,#b00020);font-weight:bold}
+.wdbx-compare-error{color:inherit;font-weight:bold;padding-left:6px;
+ border-left:4px solid var(--jp-error-color1,#eb0000)}
 .wdbx-compare-empty{color:var(--jp-ui-font-color1,#333)}
 </style>"""
 
