@@ -16,9 +16,11 @@ from wdbx_notebook._clock import FakeClock
 from wdbx_notebook.alerts import (
     AlertRule,
     add_alert,
+    add_alert_listener,
     alert_history,
     list_alerts,
     remove_alert,
+    remove_alert_listener,
 )
 from wdbx_notebook.diagnostics import SystemDiagnostics
 from wdbx_notebook.profiler import FLUSH_EVERY
@@ -71,6 +73,7 @@ def test_warning_once_per_crossing_and_rearming(
         assert len(record) == 2
     message = str(record[0].message)
     assert "'db.query' avg_duration_ms is 6.5, above the limit 5" in message
+    assert record[0].filename == __file__  # the warning points at the user's code
     kinds = [event["kind"] for event in alert_history(profiler)]
     assert kinds == ["crossed", "recovered", "crossed"]
     first = alert_history(profiler)[0]
@@ -138,11 +141,12 @@ def test_a_failing_callback_is_reported_not_raised(
 
 # -- the banner ----------------------------------------------------------------------------
 @pytest.mark.notebook
-def test_banner_once_per_crossing_in_a_real_kernel() -> None:
+def test_banner_once_per_crossing_and_no_repeated_warning_in_a_real_kernel() -> None:
     import nbformat
     from nbclient import NotebookClient
 
     setup = (
+        "%load_ext wdbx_notebook\n"
         "import warnings\n"
         "from wdbx_notebook import PerformanceProfiler\n"
         "from wdbx_notebook._clock import FakeClock\n"
@@ -171,10 +175,9 @@ def test_banner_once_per_crossing_in_a_real_kernel() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     plain = banners[0]["data"]["text/plain"]
     assert plain.startswith("⚠ Performance alert") and "\n" not in plain
+    # One message per event: the banner shows it, so no PerformanceWarning repeats it.
     stderr = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
-    assert stderr.count("PerformanceWarning: wdbx_notebook alert:") == 2
-    # The warning points at the user's code, not at the package's internals.
-    assert "wdbx_notebook/alerts.py" not in stderr
+    assert "PerformanceWarning" not in stderr and stderr.strip() == ""
 
 
 def test_no_banner_in_a_terminal_ipython_shell(
@@ -256,9 +259,9 @@ def test_pattern_matches_operations_created_later(
     later()
     _calls(profiler, clock, "db.block", 50)
     assert seen == ["db.later", "db.block"]
-    # Watched operations flush every call at first; others keep the default batching.
-    assert profiler._operations["db.later"].flush_limit[0] == 3
-    assert profiler._operations["web.page"].flush_limit[0] == 5 * FLUSH_EVERY
+    # Watched operations fold every call at first; others keep the default batching.
+    assert profiler._operations["db.later"].watch_every == 1
+    assert profiler._operations["web.page"].watch_every == FLUSH_EVERY
 
 
 def test_existing_calls_are_judged_when_the_rule_is_added(
@@ -284,7 +287,7 @@ def test_list_and_remove(profiler: PerformanceProfiler, clock: FakeClock, quiet:
     assert profiler.remove_alert(first) == 1
     _calls(profiler, clock, "a1", 50)
     assert seen == []  # removed: no alert
-    assert profiler._operations["a1"].flush_limit[0] == 5 * FLUSH_EVERY
+    assert profiler._operations["a1"].watch_every == FLUSH_EVERY
     assert profiler._operations["a1"].listeners == []
     assert remove_alert(profiler, second.id) == 1
     assert remove_alert(profiler, "b*") == 1
@@ -320,33 +323,44 @@ def test_bad_rules_are_refused_with_the_fix(profiler: PerformanceProfiler) -> No
 
 
 # -- cheap checking ---------------------------------------------------------------------------
-def test_checks_read_aggregates_without_recomputing_every_statistic(
+def test_checks_are_spread_over_calls_and_read_one_summary_each(
     profiler: PerformanceProfiler, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, quiet: None
 ) -> None:
-    summaries = 0
-    real_summary = OperationStats.summary
+    import wdbx_notebook.alerts as alerts
 
-    def counting_summary(self: OperationStats) -> dict[str, Any]:
+    summaries = checks = 0
+    real_summary = OperationStats.summary
+    real_check = alerts._Alerts._check
+
+    def counting_summary(self: OperationStats) -> Any:
         nonlocal summaries
         summaries += 1
         return real_summary(self)
 
+    def counting_check(self: Any, *args: Any) -> Any:
+        nonlocal checks
+        checks += 1
+        return real_check(self, *args)
+
     monkeypatch.setattr(OperationStats, "summary", counting_summary)
+    monkeypatch.setattr(alerts._Alerts, "_check", counting_check)
     add_alert(profiler, "hot", metric="p95_duration_ms", above=1_000)
-    summaries = 0  # adding the rule read the list of metrics; count from here
-    flushes = 0
-
-    def count_flush(name: str) -> None:
-        nonlocal flushes
-        flushes += 1
-
-    profiler._operation("hot").listeners.append(count_flush)
+    summaries = checks = 0  # adding the rule read the list of metrics; count from here
     _calls(profiler, clock, "hot", *[1] * 5_000)
-    assert summaries == 0  # no full statistics per call
-    # Every call at first, then about every 2% of the calls: far fewer checks than calls.
-    assert 60 < flushes < 400
+    # Every call at first, then about every 2% of the calls: far fewer checks than
+    # calls, and each reads the operation's summary once (it is cached per fold).
+    assert 60 < checks < 400
+    assert summaries <= checks
     # By the end it checks about every 100 calls (2% of 5,000).
-    assert 3 * 95 <= profiler._operations["hot"].flush_limit[0] <= 3 * 100
+    assert 95 <= profiler._operations["hot"].watch_every <= 100
+
+
+def test_checks_of_a_cheap_metric_come_at_most_every_64_calls(
+    profiler: PerformanceProfiler, clock: FakeClock, quiet: None
+) -> None:
+    add_alert(profiler, "hot", metric="avg_duration_ms", above=1_000)
+    _calls(profiler, clock, "hot", *[1] * 5_000)
+    assert profiler._operations["hot"].watch_every == 64
 
 
 def test_alerts_from_several_threads_fire_once(profiler: PerformanceProfiler, quiet: None) -> None:
@@ -386,3 +400,161 @@ def test_alert_history_in_the_diagnostics(
     assert history["alerts"][0]["message"].startswith(
         "wdbx_notebook alert: 'x' max_duration_ms is 5"
     )
+
+
+# -- after a reset, and what may reach the profiled code ------------------------------------
+def test_a_firing_alert_rearms_after_reset_statistics(
+    profiler: PerformanceProfiler, clock: FakeClock
+) -> None:
+    seen: list[float] = []
+    rule = add_alert(
+        profiler, "db", metric="max_duration_ms", above=10, callback=lambda *a: seen.append(a[2])
+    )
+    with pytest.warns(PerformanceWarning):
+        _calls(profiler, clock, "db", 50)
+    assert seen == [50.0] and rule.firing == {"db"}
+    profiler.reset_statistics("db")
+    assert rule.firing == set()
+    with pytest.warns(PerformanceWarning, match="max_duration_ms is 30"):
+        _calls(profiler, clock, "db", 30)  # the first crossing after the reset fires
+    assert seen == [50.0, 30.0] and rule.fired == 2
+    profiler.reset_statistics()  # every operation, the same
+    with pytest.warns(PerformanceWarning, match="max_duration_ms is 20"):
+        _calls(profiler, clock, "db", 20)
+    assert [e["kind"] for e in alert_history(profiler)] == ["crossed"] * 3
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit, GeneratorExit, ValueError])
+def test_nothing_a_callback_raises_reaches_a_call_that_succeeded(
+    profiler: PerformanceProfiler, clock: FakeClock, quiet: None, raised: type[BaseException]
+) -> None:
+    def callback(*args: Any) -> None:
+        raise raised("from the callback")
+
+    add_alert(profiler, "op", metric="max_duration_ms", above=1, callback=callback)
+
+    @profiler.profile("op")
+    def op() -> str:
+        clock.advance_ms(5)
+        return "result"
+
+    with pytest.warns(
+        ProfilerInternalWarning, match=rf"callback of alert rule .*{raised.__name__}"
+    ):
+        assert op() == "result"
+    with pytest.warns(ProfilerInternalWarning, match=raised.__name__):
+        with profiler.profile_block("op"):
+            clock.advance_ms(1)
+        profiler.reset_statistics("op")
+        with profiler.profile_block("op"):  # fires again after the reset
+            clock.advance_ms(5)
+    assert len(alert_history(profiler)) == 2
+
+
+def test_the_profiled_codes_own_exception_still_reaches_the_caller(
+    profiler: PerformanceProfiler, clock: FakeClock, quiet: None
+) -> None:
+    def callback(*args: Any) -> None:
+        raise KeyboardInterrupt("from the callback")
+
+    add_alert(profiler, "op", metric="success_rate", below=100, callback=callback)
+    with (
+        pytest.warns(ProfilerInternalWarning),
+        pytest.raises(LookupError, match="its own"),
+        profiler.profile_block("op"),
+    ):
+        raise LookupError("its own")
+
+
+# -- listeners: one message per event -------------------------------------------------------
+def test_a_listener_that_shows_the_event_replaces_the_warning(
+    profiler: PerformanceProfiler, clock: FakeClock
+) -> None:
+    shown: list[dict[str, Any]] = []
+
+    def banner(event: dict[str, Any]) -> bool:
+        shown.append(event)
+        return True
+
+    add_alert(profiler, "op", metric="max_duration_ms", above=1)
+    add_alert_listener(banner)
+    add_alert_listener(banner)  # once is enough
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PerformanceWarning)  # a warning would raise here...
+            _calls(profiler, clock, "op", 5)  # ...but the listener showed the event
+        assert [e["message"] for e in shown] == [alert_history(profiler)[0]["message"]]
+        assert shown[0]["operation"] == "op" and shown[0]["kind"] == "crossed"
+    finally:
+        assert remove_alert_listener(banner) is True
+    assert remove_alert_listener(banner) is False
+    profiler.reset_statistics()
+    with pytest.warns(PerformanceWarning):  # no listener: the warning, as in a script
+        _calls(profiler, clock, "op", 5)
+    assert len(shown) == 1
+
+
+def test_a_listener_that_does_not_show_or_fails_leaves_the_warning(
+    profiler: PerformanceProfiler, clock: FakeClock
+) -> None:
+    def terminal(event: dict[str, Any]) -> bool:
+        return False  # no notebook to show it in
+
+    def broken(event: dict[str, Any]) -> bool:
+        raise KeyboardInterrupt("listener bug")
+
+    add_alert(profiler, "op", metric="max_duration_ms", above=1)
+    add_alert_listener(terminal)
+    add_alert_listener(broken)
+    try:
+        with (
+            pytest.warns(PerformanceWarning, match="alert: 'op'"),
+            pytest.warns(
+                ProfilerInternalWarning, match="alert listener .*KeyboardInterrupt: listener bug"
+            ),
+        ):
+            _calls(profiler, clock, "op", 5)
+    finally:
+        remove_alert_listener(terminal)
+        remove_alert_listener(broken)
+    with pytest.raises(TypeError, match="alert listener must be callable"):
+        add_alert_listener(3)  # type: ignore[arg-type]
+
+
+def test_alerts_use_only_the_profilers_public_hooks() -> None:
+    import ast
+    import inspect
+
+    import wdbx_notebook.alerts as alerts
+
+    tree = ast.parse(inspect.getsource(alerts))
+    private = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("profiler", "op", "baseline", "snapshot")
+    }
+    assert private == set()
+    imports = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert not any("jupyter" in module for module in imports)
+
+
+# -- a baseline taken earlier in the same session ---------------------------------------------
+def test_a_baseline_from_the_same_session_is_not_mixed_into_the_current_calls(
+    profiler: PerformanceProfiler, clock: FakeClock
+) -> None:
+    for i in range(300):
+        _calls(profiler, clock, "search", 1.0 + i % 10 * 0.005)
+    baseline = profiler.snapshot()
+    seen: list[tuple[Any, ...]] = []
+    add_alert(profiler, "search", baseline=baseline, callback=lambda *a: seen.append(a))
+    with pytest.warns(PerformanceWarning, match=r"'search' is (1\.9|2\.0)\dx slower"):
+        for i in range(120):
+            _calls(profiler, clock, "search", 2.0 + i % 10 * 0.01)
+    # The ratio of the calls after the baseline (2x), not diluted by the baseline's own.
+    assert len(seen) == 1 and seen[0][2] == pytest.approx(2.0, rel=0.02)

@@ -2,19 +2,25 @@
 
 A rule watches every operation whose name matches a glob pattern (``fnmatch``
 rules: ``*``, ``?``, ``[abc]``), including operations created after the rule.
-It is checked as calls are recorded, cheaply: a watched operation folds its
-pending calls into its aggregates every few calls (every call at first, then
-about every 2% of its calls, at most every :data:`MAX_CHECK_EVERY` calls, or
-:data:`MAX_PERCENTILE_CHECK_EVERY` for percentiles, whose check sorts), and
-the rule reads one figure from those aggregates. No statistic is recomputed
-per call.
+It is checked as calls are recorded, through the profiler's public hooks
+(``on_new_operation``, ``watch``): a watched operation folds its pending calls
+every few calls (every call at first, then about every 2% of its calls, at
+most every :data:`MAX_CHECK_EVERY` calls, :data:`MAX_PERCENTILE_CHECK_EVERY`
+for percentiles, :data:`MAX_BASELINE_CHECK_EVERY` for a baseline rule), and
+the rule reads one figure of the operation's summary. Nothing is checked per
+call.
 
 When a rule is crossed, it fires once: the alert goes into the alert history,
 the rule's callback is called as ``callback(operation, metric, value,
-threshold)``, a banner shows in the notebook (when IPython is running), and a
-:class:`~wdbx_notebook.PerformanceWarning` is emitted (filter it with the
-``warnings`` module). It fires again only after the figure has gone back
-across the line (the rule re-arms) and crosses it anew.
+threshold)``, each alert listener (:func:`add_alert_listener`; in a notebook,
+the banner ``%load_ext wdbx_notebook`` registers) is given the event, and
+unless a listener displayed it, a :class:`~wdbx_notebook.PerformanceWarning`
+is issued (filter it with the ``warnings`` module): one message per event. It
+fires again only after the figure has gone back across the line (the rule
+re-arms) and crosses it anew, or after the operation's statistics were reset.
+Nothing a callback or listener raises reaches the profiled code (not even
+``KeyboardInterrupt`` or ``SystemExit``): it becomes a
+:class:`~wdbx_notebook.ProfilerInternalWarning`.
 
 >>> import warnings
 >>> from wdbx_notebook import PerformanceProfiler, PerformanceWarning
@@ -51,18 +57,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._operation import warn_internal
 from ._warnings import PerformanceWarning
-from .profiler import FLUSH_EVERY, PerformanceProfiler, _Operation, _warn_internal
+from .profiler import PerformanceProfiler
 
 if TYPE_CHECKING:
-    from .persistence import Snapshot
+    from .snapshot import Snapshot
 
-#: The most calls between two checks of a rule on a figure read in O(1)
-#: from the aggregates (mean, max, success rate, ...).
+#: The most calls between two checks of a rule on a figure that is O(1) to
+#: keep (mean, max, success rate, ...).
 MAX_CHECK_EVERY = 64
 
-#: The most calls between two checks of a rule on a percentile (each check
-#: sorts the kept durations, so it is spread over more calls).
+#: The most calls between two checks of a rule on a percentile.
 MAX_PERCENTILE_CHECK_EVERY = 256
 
 #: A rule is checked about every ``calls // CHECK_FRACTION`` calls (2%).
@@ -77,8 +83,12 @@ HISTORY_LIMIT = 1_000
 #: Bootstrap resamples of the comparisons a baseline rule runs.
 BASELINE_RESAMPLES = 2_000
 
-_DEFAULT_FLUSH_LIMIT = 5 * FLUSH_EVERY
 _BASELINE_METRIC = "median_ratio_vs_baseline"
+
+_PERCENTILE_METRICS = frozenset(
+    {"median_duration_ms", "p90_duration_ms", "p95_duration_ms", "p99_duration_ms"}
+)
+_MEMORY_METRICS = frozenset({"avg_memory_delta", "max_memory_delta"})
 
 
 def _metric_names() -> tuple[str, ...]:
@@ -92,36 +102,53 @@ def _metric_names() -> tuple[str, ...]:
     )
 
 
-_PERCENTILE_FRACTIONS = {
-    "median_duration_ms": 0.5,
-    "p90_duration_ms": 0.9,
-    "p95_duration_ms": 0.95,
-    "p99_duration_ms": 0.99,
-}
-
-
-def _metric_value(stats: Any, metric: str) -> float | None:
-    """One figure of an operation, read from its aggregates (None: not defined yet)."""
-    n = stats.success_count
-    if metric in _PERCENTILE_FRACTIONS:
-        if not n:
-            return None
-        return float(stats.distribution.quantiles_ns([_PERCENTILE_FRACTIONS[metric]])[0]) / 1e6
-    if metric == "avg_duration_ms":
-        return stats.duration_sum_ns / n / 1e6 if n else None
-    if metric == "max_duration_ms":
-        return stats.duration_max_ns / 1e6 if n else None
-    if metric == "min_duration_ms":
-        return stats.duration_min_ns / 1e6 if n else None
-    if metric == "std_duration_ms":
-        return math.sqrt(max(stats.duration_m2, 0.0) / (n - 1)) / 1e6 if n >= 2 else None
-    if metric == "success_rate":
-        return 100.0 * n / stats.call_count if stats.call_count else None
-    if metric in ("avg_memory_delta", "max_memory_delta") and not stats.memory_count:
+def _metric_value(summary: Any, metric: str) -> float | None:
+    """One figure of an operation's summary (None: not defined yet)."""
+    if metric in _MEMORY_METRICS and not summary.memory_call_count:
+        return None  # no call had a memory figure: 0 would be invented
+    if metric == "success_rate" and not summary.call_count:
         return None
-    # The rest are O(1) in the summary too, but it also sorts for the percentiles.
-    value = stats.summary()[metric]
-    return float(value) if value is not None else None
+    return summary.metric(metric)
+
+
+# -- listeners: who shows an alert -----------------------------------------------------
+_listeners: list[Callable[[dict[str, Any]], Any]] = []
+_listeners_lock = threading.Lock()
+
+
+def add_alert_listener(callback: Callable[[dict[str, Any]], Any]) -> None:
+    """Call ``callback(event)`` for every alert event (of every profiler).
+
+    ``event`` is the dict :func:`alert_history` lists. A listener that shows
+    the event to the user returns True; then the alert is not also issued as
+    a :class:`~wdbx_notebook.PerformanceWarning` (one message per event).
+    With no listener returning True (plain scripts, terminals), the warning is
+    issued. ``%load_ext wdbx_notebook`` registers the notebook banner this
+    way. Adding the same callback twice registers it once. What a listener
+    raises becomes a :class:`~wdbx_notebook.ProfilerInternalWarning`.
+
+    >>> shown = []
+    >>> def show(event):
+    ...     shown.append(event["message"])
+    ...     return True
+    >>> add_alert_listener(show)
+    >>> remove_alert_listener(show)
+    True
+    """
+    if not callable(callback):
+        raise TypeError(f"an alert listener must be callable as callback(event), got {callback!r}")
+    with _listeners_lock:
+        if callback not in _listeners:
+            _listeners.append(callback)
+
+
+def remove_alert_listener(callback: Callable[[dict[str, Any]], Any]) -> bool:
+    """Stop calling ``callback``; returns whether it was registered."""
+    with _listeners_lock:
+        if callback in _listeners:
+            _listeners.remove(callback)
+            return True
+        return False
 
 
 @dataclass(eq=False)
@@ -172,7 +199,7 @@ class AlertRule:
             return self.check_every
         if self.baseline is not None:
             most = MAX_BASELINE_CHECK_EVERY
-        elif self.metric in _PERCENTILE_FRACTIONS:
+        elif self.metric in _PERCENTILE_METRICS:
             most = MAX_PERCENTILE_CHECK_EVERY
         else:
             most = MAX_CHECK_EVERY
@@ -183,84 +210,121 @@ _ids = itertools.count(1)
 
 
 class _Alerts:
-    """The rules, firing state and history of one profiler."""
+    """The rules, firing state and history of one profiler, wired through its
+    public hooks (``on_new_operation``, ``watch``, ``summary``, ``snapshot``)."""
 
     def __init__(self, profiler: PerformanceProfiler) -> None:
         self.profiler_ref = weakref.ref(profiler)
         self.rules: list[AlertRule] = []
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
         self.lock = threading.RLock()
-        self.watched: set[str] = set()
-        # Calls seen at the last check of each (rule, operation), for baseline rules.
+        # Watched operations: name -> (unwatch, every).
+        self.watches: dict[str, tuple[Callable[[], None], int]] = {}
+        # One check at a time per operation (re-entrant: reading folds, which notifies).
+        self.check_locks: dict[str, threading.RLock] = {}
+        # Calls seen at the last check of each (rule, operation), for baseline rules,
+        # and of each operation, to notice a reset.
         self.last_checked: dict[tuple[int, str], int] = {}
-        profiler._new_operation_hooks.append(self.on_new_operation)
+        self.last_calls: dict[str, int] = {}
+        self.remove_hook = profiler.on_new_operation(self.on_new_operation)
 
     # -- wiring ------------------------------------------------------------------
-    def on_new_operation(self, op: _Operation) -> None:
+    def on_new_operation(self, name: str) -> None:
         with self.lock:
-            if any(rule.matches(op.name) for rule in self.rules):
-                self._watch(op)
+            wanted = any(rule.matches(name) for rule in self.rules)
+        if wanted:
+            self._watch(name, 1)
 
-    def _watch(self, op: _Operation) -> None:
-        if op.name not in self.watched:
-            self.watched.add(op.name)
-            op.listeners.append(self.on_flush)
-        op.set_flush_every(1)
+    def _watch(self, name: str, every: int) -> None:
+        profiler = self.profiler_ref()
+        if profiler is None:
+            return
+        with self.lock:
+            current = self.watches.get(name)
+            if current is not None and current[1] == every:
+                return
+            if current is not None:
+                current[0]()  # unwatch first, so the batch size can grow again
+            self.watches[name] = (profiler.watch(name, self.on_flush, every=every), every)
+
+    def _unwatch(self, name: str) -> None:
+        with self.lock:
+            current = self.watches.pop(name, None)
+            self.last_calls.pop(name, None)
+        if current is not None:
+            current[0]()
 
     def rewire(self) -> None:
         """Watch exactly the operations some rule matches; release the others."""
         profiler = self.profiler_ref()
         if profiler is None:
             return
-        with self.lock:
-            for name, op in list(profiler._operations.items()):
+        for name in profiler.operation_names():
+            with self.lock:
                 wanted = any(rule.matches(name) for rule in self.rules)
-                if wanted:
-                    self._watch(op)
-                elif name in self.watched:
-                    self.watched.discard(name)
-                    while self.on_flush in op.listeners:
-                        op.listeners.remove(self.on_flush)
-                    op.flush_limit[0] = _DEFAULT_FLUSH_LIMIT
+                watched = name in self.watches
+            if wanted and not watched:
+                self._watch(name, 1)
+            elif watched and not wanted:
+                self._unwatch(name)
 
     # -- checking ------------------------------------------------------------------
     def on_flush(self, name: str) -> None:
+        """Called by the profiler after calls of ``name`` were folded (or it was reset)."""
         profiler = self.profiler_ref()
         if profiler is None:
             return
-        op = profiler._operations.get(name)
-        if op is None:
+        try:
+            events = self._check(profiler, name)
+        except Exception as err:
+            warn_internal(f"checking the alert rules of {name!r}", err)
             return
+        for rule, event in events:
+            self._fire(rule, event)
+
+    def _check(
+        self, profiler: PerformanceProfiler, name: str
+    ) -> list[tuple[AlertRule, dict[str, Any]]]:
         with self.lock:
             rules = [rule for rule in self.rules if rule.matches(name)]
+            check_lock = self.check_locks.setdefault(name, threading.RLock())
         if not rules:
-            return
+            return []
         events: list[tuple[AlertRule, dict[str, Any]]] = []
-        intervals = []
-        with op.lock:
-            stats = op.stats
-            calls = stats.call_count
+        with check_lock:
+            summary = profiler.summary(name)
+            calls = summary.call_count
+            with self.lock:
+                if calls < self.last_calls.get(name, 0):
+                    # Reset: what was firing re-arms, so the next crossing fires again.
+                    for rule in self.rules:
+                        rule.firing.discard(name)
+                    for key in [k for k in self.last_checked if k[1] == name]:
+                        del self.last_checked[key]
+                self.last_calls[name] = calls
+            intervals = []
             for rule in rules:
                 intervals.append(rule._interval(calls))
                 if rule.baseline is None:
-                    crossed, value, limit = self._check_threshold(rule, stats)
+                    crossed, value, limit = self._check_threshold(rule, summary)
                 else:
-                    due = calls - self.last_checked.get((rule.id, name), 0) >= rule._interval(calls)
+                    key = (rule.id, name)
+                    due = calls - self.last_checked.get(key, 0) >= rule._interval(calls)
                     if not due:
                         continue
-                    self.last_checked[(rule.id, name)] = calls
-                    crossed, value, limit = self._check_baseline(rule, name, op)
+                    self.last_checked[key] = calls
+                    crossed, value, limit = self._check_baseline(rule, name, profiler)
                 with self.lock:
                     event = self._transition(rule, name, crossed, value, limit)
                 if event is not None:
                     events.append((rule, event))
-        op.set_flush_every(min(intervals))
-        for rule, event in events:
-            self._fire(rule, event)
+            if name in self.watches:
+                self._watch(name, min(intervals))
+        return events
 
     @staticmethod
-    def _check_threshold(rule: AlertRule, stats: Any) -> tuple[bool | None, float, float]:
-        value = _metric_value(stats, rule.metric)
+    def _check_threshold(rule: AlertRule, summary: Any) -> tuple[bool | None, float, float]:
+        value = _metric_value(summary, rule.metric)
         if value is None:
             return None, math.nan, math.nan
         if rule.above is not None and value > rule.above:
@@ -270,11 +334,11 @@ class _Alerts:
         limit = rule.above if rule.above is not None else rule.below
         return False, value, float(limit if limit is not None else math.nan)
 
+    @staticmethod
     def _check_baseline(
-        self, rule: AlertRule, name: str, op: _Operation
+        rule: AlertRule, name: str, profiler: PerformanceProfiler
     ) -> tuple[bool | None, float, float]:
-
-        from .compare import MIN_CALLS, compare_samples
+        from .compare import MIN_CALLS, calls_since_baseline, compare_samples
 
         baseline = rule.baseline
         if baseline is None or name not in baseline.get_all_operations():
@@ -282,7 +346,8 @@ class _Alerts:
         base_ns = baseline.recent_durations_ns(name)
         if len(base_ns) < MIN_CALLS:
             return None, math.nan, math.nan
-        _, current_ns = op.recent_successes_locked()  # the caller holds op.lock
+        current, _ = calls_since_baseline(baseline, profiler.snapshot([name]), name)
+        current_ns = current.duration_ns[current.success]
         if len(current_ns) < MIN_CALLS:
             return None, math.nan, math.nan
         result = compare_samples(base_ns, current_ns, rule.threshold, resamples=BASELINE_RESAMPLES)
@@ -324,17 +389,29 @@ class _Alerts:
         }
 
     def _fire(self, rule: AlertRule, event: dict[str, Any]) -> None:
+        # Callbacks and listeners run on the thread that recorded a successful call:
+        # nothing they raise may reach it, KeyboardInterrupt and SystemExit included
+        # (they become a ProfilerInternalWarning; the call's outcome is the code's own).
         if rule.callback is not None:
             try:
                 rule.callback(
                     event["operation"], event["metric"], event["value"], event["threshold"]
                 )
-            except Exception as err:
-                _warn_internal(f"the callback of alert rule {rule.id} ({rule.describe()})", err)
-        _show_banner(event)
+            except BaseException as err:
+                warn_internal(f"the callback of alert rule {rule.id} ({rule.describe()})", err)
+        with _listeners_lock:
+            listeners = list(_listeners)
+        shown = False
+        for listener in listeners:
+            try:
+                shown = listener(dict(event)) is True or shown
+            except BaseException as err:
+                warn_internal(f"the alert listener {listener!r}", err)
+        if shown:
+            return  # one message per event: a listener displayed it
         # A filter may turn alerts into errors; recording calls must still not raise
         # into the profiled code, and the alert is in the history either way.
-        with contextlib.suppress(PerformanceWarning):
+        with contextlib.suppress(Exception):
             warnings.warn(event["message"], PerformanceWarning, stacklevel=_user_stacklevel())
 
 
@@ -370,19 +447,6 @@ def _message(kind: str, rule: AlertRule, name: str, value: float, limit: float) 
     return f"wdbx_notebook alert cleared: {name!r} {rule.metric} is back to {value:.4g}"
 
 
-def _show_banner(event: dict[str, Any]) -> None:
-    import sys
-
-    if "IPython" not in sys.modules:
-        return  # never import IPython just to find out there is no notebook
-    try:
-        from .jupyter.banners import show_alert_banner
-
-        show_alert_banner(event)
-    except Exception as err:
-        _warn_internal("showing an alert banner", err)
-
-
 # -- the registry per profiler -----------------------------------------------------
 _registries: weakref.WeakKeyDictionary[PerformanceProfiler, _Alerts] = weakref.WeakKeyDictionary()
 _registries_lock = threading.Lock()
@@ -407,18 +471,20 @@ def _check_number(value: object, name: str) -> float | None:
 def _as_baseline(baseline: object) -> Snapshot | None:
     import os
 
-    from .persistence import Snapshot, load_session, snapshot
+    from .persistence import load_session
+    from .snapshot import as_snapshot
 
-    if baseline is None or isinstance(baseline, Snapshot):
-        return baseline
-    if isinstance(baseline, PerformanceProfiler):
-        return snapshot(baseline)
+    if baseline is None:
+        return None
     if isinstance(baseline, (str, os.PathLike)):
         return load_session(baseline)
-    raise TypeError(
-        "baseline must be a Snapshot, a PerformanceProfiler or a session file path, "
-        f"got {type(baseline).__name__} {baseline!r}"
-    )
+    try:
+        return as_snapshot(baseline)
+    except TypeError:
+        raise TypeError(
+            "baseline must be a Snapshot, a PerformanceProfiler or a session file path, "
+            f"got {type(baseline).__name__} {baseline!r}"
+        ) from None
 
 
 def add_alert(
