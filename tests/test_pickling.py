@@ -258,3 +258,45 @@ def test_forks_beside_a_flushing_thread_never_hang_and_inherit_no_calls(shared_p
         unwatch()
     assert (hangs, failures) == (0, [])
     assert shared_profiler.get_statistics("fork.busy")["call_count"] > 100  # parent kept its own
+
+
+BLOCK_SCRIPT = """
+import subprocess, sys
+import cloudpickle
+from wdbx_notebook import get_performance_profiler
+
+block = get_performance_profiler().profile_block("main.block", track_memory=False)
+
+def uses_a_kept_block(x):
+    with block:
+        return x + 1
+
+CHILD = '''
+import json, sys
+import cloudpickle
+from wdbx_notebook import get_performance_profiler
+func = cloudpickle.loads(sys.stdin.buffer.read())
+for i in range(5):
+    func(i)
+stats = get_performance_profiler().get_statistics("main.block")
+print(json.dumps([stats["call_count"], stats["memory_call_count"]]))
+'''
+run = subprocess.run([sys.executable, "-c", CHILD], input=cloudpickle.dumps(uses_a_kept_block),
+                     capture_output=True, check=True)
+print(run.stdout.decode().strip())
+"""
+
+
+def test_a_kept_block_used_by_a_main_function_travels_with_it(tmp_path):
+    script = tmp_path / "block_user.py"
+    script.write_text(BLOCK_SCRIPT)
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[5, 0]"

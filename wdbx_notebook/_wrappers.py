@@ -399,6 +399,11 @@ class ProfileBlock:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass  # __new__ made it whole
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A kept block travels like a wrapper: it records into the same-named
+        # operation of the receiving process's shared profiler.
+        return (_rebuilt_block, (type(self), self._cfg))
+
     def __enter__(self) -> ProfileBlock:  # pragma: no cover - every block is a subclass
         raise NotImplementedError
 
@@ -497,6 +502,12 @@ class _MeasuredBlock(ProfileBlock):
         if before == UNKNOWN or after == UNKNOWN:
             return None
         return int(after - before)
+
+
+def _rebuilt_block(cls: type[ProfileBlock], cfg: tuple[Any, ...]) -> ProfileBlock:
+    block = object.__new__(cls)
+    block._cfg = cfg
+    return block
 
 
 def block_factory(
