@@ -16,6 +16,7 @@ from wdbx_notebook._clock import FakeClock
 from wdbx_notebook.compare import (
     COLUMNS,
     INCONCLUSIVE,
+    MAX_RESAMPLES,
     MIN_CALLS,
     bootstrap_medians,
     compare_operations,
@@ -57,6 +58,8 @@ def _run(
 def test_mann_whitney_matches_scipy(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n1, n2 = int(rng.integers(6, 300)), int(rng.integers(6, 300))
+    x: Any
+    y: Any
     if seed % 3 == 0:  # heavy ties: small integers
         x, y = rng.integers(0, 5, n1), rng.integers(0, 6, n2)
     elif seed % 3 == 1:  # continuous, shifted
@@ -177,14 +180,14 @@ def test_the_bootstrap_is_reproducible_and_options_are_checked() -> None:
     a, b = _lognormal_ns(11, 50, 1.0), _lognormal_ns(12, 50, 1.05)
     assert compare_samples(a, b) == compare_samples(a, b)
     assert compare_samples(a, b, seed=1) != compare_samples(a, b, seed=2)
-    with pytest.raises(ValueError, match="resamples must be an int >= 2000"):
+    with pytest.raises(ValueError, match="resamples must be an int from 2,000 to 1,000,000"):
         compare_samples(a, b, resamples=100)
     with pytest.raises(ValueError, match="threshold must be a fraction"):
         compare_samples(a, b, threshold=5)
     with pytest.raises(TypeError, match="threshold must be a fraction"):
         compare_samples(a, b, threshold="5%")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="confidence"):
-        compare_samples(a, b, confidence=95)  # type: ignore[arg-type]
+        compare_samples(a, b, confidence=95)
 
 
 def test_threshold_decides_between_same_and_slower() -> None:
@@ -295,3 +298,74 @@ def test_baseline_flow_of_the_compare_magic(tmp_path: Path) -> None:
     current = _run({"op": [1_250_000] * 30})
     text = comparison_markdown(compare(load_session(path), current))
     assert "1.25x slower" in text and "| slower |" in text
+
+
+# -- bounded work ---------------------------------------------------------------------------
+def test_resamples_are_bounded_before_anything_is_allocated() -> None:
+    baseline, current = _run({"op": [1_000_000] * 10}), _run({"op": [1_000_000] * 10})
+    for call in (
+        lambda: compare(baseline, current, resamples=10**9),
+        lambda: compare_operations(baseline, "op", "op", resamples=10**9),
+        lambda: compare_samples([1] * 10, [1] * 10, resamples=10**9),
+    ):
+        with pytest.raises(ValueError, match=r"from 2,000 to 1,000,000 .*got 1000000000"):
+            call()
+    assert len(compare(baseline, current, resamples=MAX_RESAMPLES)) == 1
+
+
+# -- a baseline from the same session, and identical data -----------------------------------
+def test_a_baseline_from_the_same_session_compares_only_the_calls_after_it(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(1_000_000_000)
+    profiler = PerformanceProfiler(track_memory=False, clock=clock)
+    before = _lognormal_ns(21, 300, 1.0, sigma=0.2)
+    after = [2 * v for v in _lognormal_ns(22, 300, 1.0, sigma=0.2)]
+    for ns in before:
+        with profiler.profile_block("op"):
+            clock.advance_ns(ns)
+    path = profiler.save(tmp_path / "baseline.json")
+    taken = profiler.snapshot()
+    for ns in after:
+        with profiler.profile_block("op"):
+            clock.advance_ns(ns)
+    with pytest.raises(RuntimeError), profiler.profile_block("op"):
+        raise RuntimeError("one failure after the baseline")
+    for baseline in (load_session(path), taken):
+        frame = compare(baseline, profiler)
+        row = frame.loc["op"]
+        assert frame.attrs["since_baseline"] == ["op"]
+        # The current side is exactly the 300 calls after the baseline (a true 2x change).
+        assert row["baseline_calls"] == 300 and row["current_calls"] == 300
+        assert row["current_median_ms"] == np.median(after) / 1e6
+        assert row["ratio"] == pytest.approx(np.median(after) / np.median(before), rel=1e-12)
+        assert 1.8 < row["ci_low"] < row["ratio"] < row["ci_high"] < 2.3
+        assert row["verdict"] == "slower"
+        assert row["current_success_rate"] == pytest.approx(100 * 300 / 301)
+    # Without new calls there is nothing to cut: the same data is compared, and is the same.
+    snap = profiler.snapshot()
+    same = compare(snap, snap).loc["op"]
+    assert same["verdict"] == "same" and same["change"] == "same"
+    assert compare(snap, snap).attrs["since_baseline"] == []
+    # Another run's file is never cut.
+    other = _run({"op": after})
+    assert compare(load_session(path), other).attrs["since_baseline"] == []
+
+
+def test_identical_or_unchanged_data_reads_same_never_1_00x_slower() -> None:
+    noisy = _lognormal_ns(23, 8, 1.0, sigma=0.5)
+    row = compare(_run({"op": noisy}), _run({"op": noisy})).loc["op"]
+    assert row["verdict"] == "same" and row["change"] == "same"  # identical data
+    assert row["ci_low"] < 1 < row["ci_high"]
+    few = compare(_run({"op": noisy[:3]}), _run({"op": noisy[:3]})).loc["op"]
+    assert few["verdict"] == INCONCLUSIVE and few["change"] == "same"
+    # A ratio that rounds to 1.00 is "same" whatever the interval.
+    base = [1_000_000 + i % 10 * 50_000 for i in range(40)]
+    cur = [v + 1_000 for v in base]
+    row = compare(_run({"op": base}), _run({"op": cur})).loc["op"]
+    assert row["ratio"] == pytest.approx(1.0009, abs=5e-4) and row["change"] == "same"
+    # A change within the threshold whose interval spans 1 is "same", not "1.03x slower".
+    wide = [1_000_000 + i % 10 * 200_000 for i in range(40)]
+    row = compare(_run({"op": wide}), _run({"op": [int(v * 1.03) for v in wide]})).loc["op"]
+    assert row["ci_low"] < 1 < row["ci_high"] and row["change"] == "same"
+    assert row["verdict"] == INCONCLUSIVE

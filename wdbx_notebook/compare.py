@@ -2,8 +2,8 @@
 
 :func:`compare` puts a baseline (a saved session, a snapshot or a profiler)
 beside the current run; :func:`compare_operations` puts two operations of one
-profiler side by side. Both return a pandas DataFrame with one row per
-operation, and :func:`comparison_markdown` renders it for reports.
+profiler side by side. Both compute a pandas DataFrame with one row per
+operation; :mod:`wdbx_notebook.report.comparison` renders it as markdown.
 
 >>> from wdbx_notebook import PerformanceProfiler
 >>> from wdbx_notebook._clock import FakeClock
@@ -43,6 +43,7 @@ keeps, up to its ``history_limit``):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from typing import TYPE_CHECKING, Any
@@ -50,14 +51,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from .persistence import Snapshot
     from .profiler import PerformanceProfiler
+    from .snapshot import Snapshot
 
 #: Resamples per side for the bootstrap interval of the ratio of medians.
 DEFAULT_RESAMPLES = 10_000
 
 #: The smallest number of resamples accepted (fewer gives ragged interval ends).
 MIN_RESAMPLES = 2_000
+
+#: The most resamples accepted: each costs a few float64 per side, so this bounds a
+#: comparison's memory to tens of MB (10**9 would need about 30 GB).
+MAX_RESAMPLES = 1_000_000
 
 #: The seed of the bootstrap, fixed so a comparison is reproducible.
 DEFAULT_SEED = 20_240_601
@@ -207,9 +212,15 @@ _POWER_Z = 0.8416
 _SETTLE_Z = 2.5758 + _POWER_Z
 
 
-def _change_words(ratio: float) -> str:
+def _change_words(ratio: float, low: float, high: float, threshold: float) -> str:
+    """The change in words: "same" when the ratio reads 1.00x, or when the interval
+    spans 1 and the ratio is within the threshold; else "1.16x slower" or "1.10x faster"."""
     if not ratio > 0 or math.isinf(ratio):
         return ""
+    if round(ratio, 2) == 1.0 or round(1 / ratio, 2) == 1.0:
+        return "same"
+    if low <= 1 <= high and 1 - threshold <= ratio <= 1 + threshold:
+        return "same"
     if ratio >= 1:
         return f"{ratio:.2f}x slower"
     return f"{1 / ratio:.2f}x faster"
@@ -269,7 +280,9 @@ def compare_samples(
         result["calls_needed"] = max(MIN_CALLS, estimate or MIN_CALLS)
         return result
     excludes_one = low > 1 or high < 1
-    if excludes_one and p < P_VALUE_LIMIT and ratio >= 1 + threshold and low > 1:
+    if n1 == n2 and bool((base == cur).all()):
+        verdict = "same"  # identical data: nothing changed, whatever the interval's width
+    elif excludes_one and p < P_VALUE_LIMIT and ratio >= 1 + threshold and low > 1:
         verdict = "slower"
     elif excludes_one and p < P_VALUE_LIMIT and ratio <= 1 - threshold and high < 1:
         verdict = "faster"
@@ -291,8 +304,16 @@ def _check_options(threshold: object, resamples: object, confidence: object) -> 
         raise ValueError(
             f"threshold must be a fraction between 0 and 1 such as 0.05, got {threshold!r}"
         )
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < MIN_RESAMPLES:
-        raise ValueError(f"resamples must be an int >= {MIN_RESAMPLES}, got {resamples!r}")
+    if (
+        isinstance(resamples, bool)
+        or not isinstance(resamples, int)
+        or not MIN_RESAMPLES <= resamples <= MAX_RESAMPLES
+    ):
+        raise ValueError(
+            f"resamples must be an int from {MIN_RESAMPLES:,} to {MAX_RESAMPLES:,} (each "
+            f"resample holds memory on both sides; the default is {DEFAULT_RESAMPLES:,}), "
+            f"got {resamples!r}"
+        )
     if (
         isinstance(confidence, bool)
         or not isinstance(confidence, float)
@@ -302,18 +323,64 @@ def _check_options(threshold: object, resamples: object, confidence: object) -> 
 
 
 # -- sources -----------------------------------------------------------------------
-def _as_source(value: object, role: str) -> Any:
-    from .persistence import Snapshot, load_session
-    from .profiler import PerformanceProfiler
+def _as_source(value: object, role: str) -> Snapshot:
+    from .persistence import load_session
+    from .snapshot import as_snapshot
 
-    if isinstance(value, (Snapshot, PerformanceProfiler)):
-        return value
     if isinstance(value, (str, os.PathLike)):
         return load_session(value)
+    if value is not None:
+        with contextlib.suppress(TypeError):
+            return as_snapshot(value)
     raise TypeError(
         f"compare() {role} must be a Snapshot, a PerformanceProfiler or a session file path, "
         f"got {type(value).__name__} {value!r}"
     )
+
+
+def calls_since_baseline(baseline: Snapshot, current: Snapshot, name: str) -> tuple[Any, bool]:
+    """The calls of ``name`` the current side should be judged on, and whether it was cut.
+
+    When the current side holds some of the baseline's own calls (the same start
+    and end to the nanosecond: a baseline taken earlier in the same session) and
+    calls the baseline does not hold, the current side is the calls recorded
+    after the baseline was taken: those it does not hold, except calls older than
+    the baseline's oldest kept call (trimmed from its history, so also from before
+    it). Otherwise (another run, or no new calls) every current call counts.
+    Returns ``(CallColumns, cut)``.
+    """
+    import numpy as np
+
+    calls = current.calls(name)
+    if name not in baseline or not len(calls):
+        return calls, False
+    base = baseline.calls(name)
+    if not len(base):
+        return calls, False
+    held = set(zip(base.start_ns.tolist(), base.end_ns.tolist(), strict=True))
+    shared = np.fromiter(
+        (pair in held for pair in zip(calls.start_ns.tolist(), calls.end_ns.tolist(), strict=True)),
+        dtype=bool,
+        count=len(calls),
+    )
+    if not shared.any() or shared.all():
+        return calls, False
+    taken_ns = int(baseline.saved_at * 1e9)
+    newer = (calls.start_ns >= base.start_ns.min()) | (calls.end_ns > taken_ns)
+    return calls.take(~shared & newer), True
+
+
+def _figures_of_calls(calls: Any) -> dict[str, Any]:
+    """The figures a comparison row reads from aggregates, computed from calls."""
+    import numpy as np
+
+    deltas = calls.memory_delta()
+    known = deltas[~np.isnan(deltas)]
+    return {
+        "avg_memory_delta": float(known.mean()) if len(known) else 0.0,
+        "memory_call_count": len(known),
+        "success_rate": 100.0 * float(calls.success.mean()) if len(calls) else 0.0,
+    }
 
 
 def successful_durations_ns(source: Any, name: str) -> np.ndarray:
@@ -368,7 +435,9 @@ def _row(
             confidence=confidence,
         )
         row.update(result)
-        row["change"] = _change_words(result["ratio"])
+        row["change"] = _change_words(
+            result["ratio"], result["ci_low"], result["ci_high"], threshold
+        )
     row.update(_side_figures(base_stats, "baseline"))
     row.update(_side_figures(cur_stats, "current"))
     row["memory_change"] = row["current_memory_delta"] - row["baseline_memory_delta"]
@@ -437,8 +506,11 @@ def compare(
         ``calls_needed`` (nullable int), ``change`` ("1.16x slower"), average
         memory delta per call in bytes on each side and ``memory_change``,
         success rates in percent and ``success_rate_change`` in points.
-        ``frame.attrs`` records ``threshold``, ``resamples``, ``seed`` and
-        ``confidence``.
+        ``frame.attrs`` records ``threshold``, ``resamples``, ``seed``,
+        ``confidence`` and ``since_baseline``: the operations whose current
+        side holds the baseline's own calls (a baseline taken earlier in the
+        same session), for which only the calls recorded after the baseline
+        are compared (see :func:`calls_since_baseline`).
 
     >>> from wdbx_notebook import PerformanceProfiler
     >>> before = PerformanceProfiler().snapshot()
@@ -462,21 +534,38 @@ def compare(
         if unknown:
             raise KeyError(f"no operation named {unknown[0]!r} on either side of the comparison")
     rows: dict[str, dict[str, Any]] = {}
+    since_baseline = []
     for name in names:
         in_base, in_cur = name in base_names, name in cur_names
         base_ns = successful_durations_ns(base, name) if in_base else _empty()
-        cur_ns = successful_durations_ns(cur, name) if in_cur else _empty()
+        cur_stats: dict[str, Any] | None = cur.get_statistics(name) if in_cur else None
+        cur_ns = _empty()
+        if in_cur:
+            calls, cut = calls_since_baseline(base, cur, name) if in_base else (None, False)
+            if cut and calls is not None:
+                # A baseline taken earlier in this session: judge only the calls after it.
+                since_baseline.append(name)
+                cur_ns = calls.duration_ns[calls.success]
+                cur_stats = _figures_of_calls(calls)
+            else:
+                cur_ns = successful_durations_ns(cur, name)
         rows[name] = _row(
             base_ns,
             cur_ns,
             base.get_statistics(name) if in_base else None,
-            cur.get_statistics(name) if in_cur else None,
+            cur_stats,
             threshold,
             resamples,
             seed,
             confidence,
         )
-    attrs = {"threshold": threshold, "resamples": resamples, "seed": seed, "confidence": confidence}
+    attrs = {
+        "threshold": threshold,
+        "resamples": resamples,
+        "seed": seed,
+        "confidence": confidence,
+        "since_baseline": since_baseline,
+    }
     return _frame(rows, attrs)
 
 
@@ -509,12 +598,15 @@ def compare_operations(
     >>> compare_operations(profiler, "a", "b")["verdict"].iloc[0]
     'inconclusive: need more calls'
     """
+    from .snapshot import as_snapshot
+
     _check_options(threshold, resamples, confidence)
-    base_stats = profiler.get_statistics(a)  # unknown names raise here, suggesting close ones
-    cur_stats = profiler.get_statistics(b)
+    snap = as_snapshot(profiler)  # one consistent cut for both operations
+    base_stats = snap.get_statistics(a)  # unknown names raise here, suggesting close ones
+    cur_stats = snap.get_statistics(b)
     row = _row(
-        successful_durations_ns(profiler, a),
-        successful_durations_ns(profiler, b),
+        successful_durations_ns(snap, a),
+        successful_durations_ns(snap, b),
         base_stats,
         cur_stats,
         threshold,
