@@ -141,6 +141,10 @@ def test_plot_timeline_overlays_the_samples(diagnostics: SystemDiagnostics) -> N
 def test_bad_intervals_are_refused(diagnostics: SystemDiagnostics) -> None:
     with pytest.raises(ValueError, match=r"at least 0\.01 seconds"):
         diagnostics.start(interval=0)
+    for interval in (float("inf"), float("nan"), -1.0, 86_401, 10**30):
+        with pytest.raises(ValueError, match=r"at least 0\.01 seconds and at most 86400 \(a day\)"):
+            diagnostics.start(interval=interval)
+        assert not diagnostics.running
     with pytest.raises(TypeError, match="number of seconds"):
         diagnostics.start(interval="1s")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="history_limit"):

@@ -23,7 +23,6 @@ False
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -36,6 +35,9 @@ DEFAULT_SYSTEM_HISTORY = 3_600
 
 #: The shortest sampling interval accepted, in seconds.
 MIN_INTERVAL = 0.01
+
+#: The longest sampling interval accepted, in seconds (a day).
+MAX_INTERVAL = 86_400.0
 
 #: The columns of every sample and of :meth:`SystemDiagnostics.to_dataframe`.
 SAMPLE_COLUMNS = (
@@ -97,7 +99,10 @@ class SystemDiagnostics:
     def start(self, interval: float = 1.0) -> bool:
         """Start sampling every ``interval`` seconds in a daemon thread.
 
-        Takes a first sample at once. Returns True when a sampler started,
+        Takes a first sample at once. ``interval`` is seconds from
+        :data:`MIN_INTERVAL` (0.01) to :data:`MAX_INTERVAL` (a day); anything
+        else (0, negative, NaN, infinity) is refused with a ``ValueError``.
+        Returns True when a sampler started,
         False when one was already running (there is never a second one; stop
         it first to change the interval).
 
@@ -107,8 +112,11 @@ class SystemDiagnostics:
         """
         if isinstance(interval, bool) or not isinstance(interval, (int, float)):
             raise TypeError(f"interval must be a number of seconds such as 1.0, got {interval!r}")
-        if math.isnan(interval) or interval < MIN_INTERVAL:
-            raise ValueError(f"interval must be at least {MIN_INTERVAL} seconds, got {interval!r}")
+        if not MIN_INTERVAL <= interval <= MAX_INTERVAL:  # NaN fails too
+            raise ValueError(
+                f"interval must be at least {MIN_INTERVAL} seconds and at most {MAX_INTERVAL:g} "
+                f"(a day), such as 1.0; got {interval!r}"
+            )
         with self._lock:
             if self.running:
                 return False
