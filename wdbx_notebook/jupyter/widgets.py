@@ -102,6 +102,7 @@ _STYLE = """<style>
 .wdbx-compare-table td,.wdbx-compare-table th{padding:2px 8px;white-space:nowrap;
  border-bottom:1px solid var(--jp-border-color2,#e0e0e0)}
 .wdbx-compare-table th{color:var(--jp-ui-font-color0,#000);text-align:right}
+.wdbx-compare-table td{text-align:left}
 .wdbx-compare-table th.wdbx-sorted{background:var(--jp-layout-color2,#e8eef8);
  color:var(--jp-ui-font-color0,#000)}
 .wdbx-compare-table td.wdbx-num{text-align:right;font-variant-numeric:tabular-nums}
