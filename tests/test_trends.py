@@ -218,9 +218,11 @@ def test_plot_trend_draws_calls_rolling_lines_and_the_step() -> None:
     )
     mean_line = ax.get_lines()[0]
     expected_mean, _ = rolling_statistics(np.array(durations) / 1e6, 40)
-    np.testing.assert_allclose(mean_line.get_ydata(), expected_mean, equal_nan=True)
+    np.testing.assert_allclose(
+        np.asarray(mean_line.get_ydata(), dtype=float), expected_mean, equal_nan=True
+    )
     assert "\n" not in ax.get_title() and "\\n" in ax.get_title()
-    assert len(ax.collections[0].get_offsets()) == 800
+    assert len(np.asarray(ax.collections[0].get_offsets())) == 800
 
 
 def test_plot_trend_default_source_window_and_errors(shared_profiler: PerformanceProfiler) -> None:
@@ -233,3 +235,14 @@ def test_plot_trend_default_source_window_and_errors(shared_profiler: Performanc
         plot_trend("shared_opp")
     with pytest.raises(ValueError, match="positive int"):
         plot_trend("shared_op", window=-1)
+
+
+def test_steps_are_found_in_a_profiler_a_snapshot_and_a_saved_session(tmp_path: Path) -> None:
+    durations = _noise(41, 150) + [int(v * 1.6) for v in _noise(42, 150)]
+    profiler = _run(durations)
+    session = load_session(profiler.save(tmp_path / "step.json"))
+    found = [detect_step_up(s, "op") for s in (profiler, profiler.snapshot(), session)]
+    assert all(step is not None for step in found)
+    assert len({(s.index, s.call_number, s.ratio) for s in found if s is not None}) == 1
+    with pytest.raises(TypeError, match="expected a PerformanceProfiler, a Snapshot"):
+        detect_step_up({"op": durations}, "op")

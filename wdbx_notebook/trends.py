@@ -132,19 +132,16 @@ def add_rolling_columns(frame: Any, window: int) -> Any:
 # -- per-call data from any source ----------------------------------------------------
 def successful_calls(source: Any, name: str) -> tuple[np.ndarray, np.ndarray, int]:
     """``(start times in epoch ns, durations in ns, successful calls before them)`` of the
-    kept successful calls of ``name``, oldest first, from a profiler or a snapshot."""
-    import numpy as np
+    kept successful calls of ``name``, oldest first, from a profiler or a snapshot
+    (anything :func:`~wdbx_notebook.snapshot.as_snapshot` takes)."""
+    from .snapshot import as_snapshot
 
-    stats = source.get_statistics(name)  # unknown names raise here
-    if callable(getattr(source, "recent_durations_ns", None)):
-        starts = np.asarray(source.recent_starts_ns(name), dtype=np.int64)
-        durations = np.asarray(source.recent_durations_ns(name), dtype=np.int64)
-    else:
-        raise TypeError(
-            f"{type(source).__name__} keeps no per-call history; trends need a live profiler "
-            "or a saved session"
-        )
-    earlier = max(0, int(stats["success_count"]) - len(durations))
+    snap = as_snapshot(source)
+    stats = snap.summary(name)  # unknown names raise here
+    calls = snap.calls(name)
+    ok = calls.success
+    starts, durations = calls.start_ns[ok], calls.duration_ns[ok]
+    earlier = max(0, int(stats.success_count) - len(durations))
     return starts, durations, earlier
 
 
