@@ -51,6 +51,11 @@ PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p99_duration_ms", 0.99),
 )
 
+#: A first call is a warm-up call when it took more than this many times the median
+#: of the other successful calls, with at least WARMUP_MIN_CALLS successful calls.
+WARMUP_FACTOR = 5.0
+WARMUP_MIN_CALLS = 5
+
 _NS_PER_MS = 1_000_000
 _NS_PER_S = 1_000_000_000
 
@@ -436,6 +441,7 @@ class OperationStats:
         }
         for (key, _), value in zip(PERCENTILES, quantiles, strict=True):
             values[key] = value / _NS_PER_MS
+        steady_ns, warmup_calls = self._steady_median_ns(quantiles[0])
         cpu_ms = self.cpu_sum_ns / self.cpu_count / _NS_PER_MS if self.cpu_count else None
         wall_ms = self.cpu_wall_sum_ns / self.cpu_count / _NS_PER_MS if self.cpu_count else None
         values.update(
@@ -466,9 +472,29 @@ class OperationStats:
                 "first_call_ms": None
                 if self.first_duration_ns is None
                 else self.first_duration_ns / _NS_PER_MS,
+                "warmup_calls": warmup_calls,
+                "steady_median_ms": None if steady_ns is None else steady_ns / _NS_PER_MS,
             }
         )
         return OperationSummary(values)
+
+    def _steady_median_ns(self, median_ns: float) -> tuple[float | None, int]:
+        """``(median without the warm-up call, warm-up calls)``: the first successful call
+        is a warm-up call when it took more than :data:`WARMUP_FACTOR` times the median of
+        the others, with at least :data:`WARMUP_MIN_CALLS` successful calls."""
+        n, first = self.success_count, self.first_duration_ns
+        if not n:
+            return None, 0
+        if n < WARMUP_MIN_CALLS or first is None or first <= median_ns:
+            return median_ns, 0  # at or below the median: no other median is a fifth of it
+        # Were the first call above the others' median, the others' median would be the
+        # type-7 quantile of all calls at rank (n - 2) / 2: below it, removing one value
+        # from the top leaves every order statistic it reads in place. When the first
+        # call is not above it, it cannot be 5x the others' median either.
+        rest_ns = self.distribution.quantiles_ns([(n - 2) / (2 * (n - 1))])[0]
+        if first > WARMUP_FACTOR * rest_ns:
+            return rest_ns, 1
+        return median_ns, 0
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild these aggregates, as JSON-ready data."""
