@@ -270,6 +270,106 @@ def test_dask_retired_worker_keeps_its_calls(home: PerformanceProfiler, name: st
         cluster.close()
 
 
+@pytest.fixture
+def ipython() -> Iterator[Any]:
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()  # the test session's one shell, started when first asked for
+    shell.run_line_magic("load_ext", "wdbx_notebook")
+    try:
+        yield shell
+    finally:
+        shell.run_line_magic("unload_ext", "wdbx_notebook")
+
+
+def test_collect_magic_on_dask(
+    dask_client: Any, ipython: Any, home: PerformanceProfiler, name: str, capsys: Any
+) -> None:
+    futures = dask_client.map(tasks.work, [100] * 4, [name] * 4, pure=False)
+    truth = flat(dask_client.gather(futures))
+    ipython.user_ns["my_client"] = dask_client
+    ipython.run_line_magic("wdbx_collect", "dask my_client")
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("wdbx_collect dask: ") and "400 new calls" in line
+    assert_exact(home, name, truth)
+    ipython.run_line_magic("wdbx_collect", "")  # the current client, found by itself
+    assert "wdbx_collect dask: 0 new calls" in capsys.readouterr().out
+    assert_exact(home, name, truth)
+
+
+def test_collect_magic_says_what_is_missing(ipython: Any) -> None:
+    from IPython.core.error import UsageError
+
+    from wdbx_notebook.jupyter.collect import find_engine
+
+    with pytest.raises(UsageError, match="no variable 'nope'"):
+        find_engine("dask", "nope", {})
+    with pytest.raises(UsageError, match="unknown engine"):
+        find_engine("spark", None, {})
+    with pytest.raises(UsageError, match="Ray is not running"):
+        find_engine("ray", None, {})
+
+
+@pytest.mark.notebook
+def test_cluster_notebook_in_a_real_kernel(tmp_path: Path) -> None:
+    """notebooks/cluster.ipynb runs; then a notebook-defined function is exact on Dask."""
+    import importlib.util
+    import json
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("run_demo", ROOT / "notebooks" / "run_demo.py")
+    assert spec is not None and spec.loader is not None
+    run_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_demo)
+    source = ROOT / "notebooks" / "cluster.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    check = nbformat.v4.new_code_cell(
+        "import json\n"
+        "import numpy as np\n"
+        "\n"
+        "@profiler.profile('truth_check', track_memory=False)\n"
+        "def checked(x):\n"
+        "    return x + 1\n"
+        "\n"
+        "def truth(n):\n"
+        "    for i in range(n):\n"
+        "        checked(i)\n"
+        "    calls = get_performance_profiler().snapshot(['truth_check']).calls('truth_check')\n"
+        "    return [int(d) for d in calls.duration_ns[len(calls) - n:]]\n"
+        "\n"
+        "durations = [d for part in client.gather(client.map(truth, [3000] * 4, pure=False))\n"
+        "             for d in part]\n"
+        "first = %wdbx_collect dask\n"
+        "again = wdbx_dask.collect(client)\n"
+        "raw = profiler.operation_stats('truth_check')\n"
+        "stats = profiler.get_statistics('truth_check')\n"
+        "print(json.dumps({'n': len(durations), 'count': raw.call_count,\n"
+        "    'sum_ok': raw.duration_sum_ns == sum(durations),\n"
+        "    'min_ok': raw.duration_min_ns == min(durations),\n"
+        "    'max_ok': raw.duration_max_ns == max(durations),\n"
+        "    'mean': stats['avg_duration_ms'], 'truth_mean': float(np.mean(durations)) / 1e6,\n"
+        "    'p95': stats['p95_duration_ms'],\n"
+        "    'truth_p95': float(np.percentile(np.array(durations, float), 95)) / 1e6,\n"
+        "    'again': again, 'workers': len(profiler.sources())}))"
+    )
+    nb.cells.insert(len(nb.cells) - 1, check)  # before the cluster is shut down
+    work = tmp_path / "cluster.ipynb"
+    nbformat.write(nb, work)
+    executed = run_demo.execute_notebook(work, tmp_path, timeout_s=180)
+    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout")
+    assert "wdbx_collect dask: 4,000 new calls" in text  # 2,000 score + 2,000 tokenize
+    result = json.loads(text.strip().splitlines()[-1])
+    assert result["n"] == result["count"] == 12_000
+    assert result["sum_ok"] and result["min_ok"] and result["max_ok"]
+    assert result["mean"] == pytest.approx(result["truth_mean"], rel=1e-9)
+    assert abs(result["p95"] - result["truth_p95"]) <= result["truth_p95"] * SKETCH_RELATIVE_ERROR
+    assert result["again"] == 0 and result["workers"] == 2
+
+
 # -- Ray -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:

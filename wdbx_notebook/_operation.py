@@ -109,7 +109,10 @@ class _Limits(dict):  # type: ignore[type-arg]
 
 
 def _shared() -> Any:
-    # ``import wdbx_notebook`` imports profiler.py, which sets the getter.
+    # profiler.py sets the getter when imported; ``import wdbx_notebook`` loads it lazily,
+    # so a wrapper unpickled in a fresh process (a Dask or loky worker) imports it here.
+    if shared_profiler is None:
+        from . import profiler  # noqa: F401
     assert shared_profiler is not None, "wdbx_notebook.profiler was not imported"
     return shared_profiler()
 

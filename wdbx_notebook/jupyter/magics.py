@@ -429,6 +429,25 @@ class WdbxMagics(Magics):
         names = self._check_names(args.names) if args.names else None
         show_comparison(names, self.profiler)
 
+    @magic_arguments()
+    @argument("engine", nargs="?", choices=["dask", "ray"], help="default: the one running")
+    @argument("client", nargs="?", help="the Dask client's variable (default: the current one)")
+    @line_magic
+    def wdbx_collect(self, line: str) -> None:
+        """Bring a Dask or Ray cluster's profiled calls into this notebook's profiler.
+
+        Examples::
+
+            %wdbx_collect
+            %wdbx_collect dask
+            %wdbx_collect dask my_client
+            %wdbx_collect ray
+        """
+        from .collect import collect_magic
+
+        args = parse_argstring(self.wdbx_collect, line)
+        collect_magic(self.profiler, args.engine, args.client, self._ip.user_ns)
+
     def _compare_baseline(self, path: str, names: list[str] | None) -> None:
         from ..compare import compare, comparison_markdown
         from ..persistence import load_session
