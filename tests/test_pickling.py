@@ -7,6 +7,7 @@ interpreter), and os.fork beside a thread that keeps flushing and reading.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -16,6 +17,8 @@ import sys
 import textwrap
 import threading
 import time
+import tracemalloc
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,9 +45,25 @@ def grow(n: int) -> int:
     return len([0] * n)
 
 
-@profiler.profile("travel.heap", track_memory="tracemalloc")
 def heap(n: int) -> int:
     return len(bytearray(n))
+
+
+@contextlib.contextmanager
+def tracemalloc_wrapper() -> Iterator[Any]:
+    """A tracemalloc-mode wrapper of ``heap``; tracing stops again afterwards in this process
+    (decorating at import would trace the whole test session)."""
+    was_tracing = tracemalloc.is_tracing()
+    try:
+        yield profiler.profile("travel.heap", track_memory="tracemalloc")(heap)
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+
+
+def run_shipped(blob: bytes, n: int, name: str) -> dict[str, Any]:
+    """In the worker: unpickle a function shipped by value, then :func:`child_run`."""
+    return child_run(cloudpickle.loads(blob), n, name)
 
 
 @profiler.profile("travel.async", track_memory=False)
@@ -75,7 +94,7 @@ def child_run(func: Any, n: int, name: str) -> dict[str, Any]:
 
 
 def test_module_level_wrappers_pickle_by_reference():
-    for func in (square, grow, heap, async_square):
+    for func in (square, grow, async_square):
         assert pickle.loads(pickle.dumps(func)) is func
         assert cloudpickle.loads(cloudpickle.dumps(func)) is func
 
@@ -100,8 +119,9 @@ def test_a_pool_worker_records_into_its_own_shared_profiler(method, func, name, 
 
 def test_tracemalloc_mode_starts_tracing_in_a_spawned_worker():
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        result = pool.apply(child_run, (heap, CALLS, "travel.heap"))
+    with tracemalloc_wrapper() as traced, context.Pool(1) as pool:
+        blob = cloudpickle.dumps(traced)
+        result = pool.apply(run_shipped, (blob, CALLS, "travel.heap"))
     assert result["tracing"]
     assert result["call_count"] == result["memory_call_count"] == CALLS
 
@@ -191,13 +211,14 @@ def test_a_wrappers_closure_holds_no_lock_or_unpicklable_object():
     # closure by value must work for every kind of wrapper.
     # (Plain pickle for everything but the wrapped function, which only cloudpickle
     # can ship: the module attribute of that name is the wrapper.)
-    for func in (square, grow, heap, async_square):
-        contents = [cell.cell_contents for cell in func.__closure__ or ()]
-        assert func.__wrapped__ in contents
-        for value in contents:
-            if value is not func.__wrapped__:
-                pickle.dumps(value)
-        cloudpickle.dumps(contents)
+    with tracemalloc_wrapper() as traced:
+        for func in (square, grow, traced, async_square):
+            contents = [cell.cell_contents for cell in func.__closure__ or ()]
+            assert func.__wrapped__ in contents
+            for value in contents:
+                if value is not func.__wrapped__:
+                    pickle.dumps(value)
+            cloudpickle.dumps(contents)
 
 
 # -- fork safety ---------------------------------------------------------------------------
