@@ -525,7 +525,7 @@ def block_factory(
     if probe is None and not cpu:
         cls, cfg = _TimedBlock, (clock, state, pending, limit, op)
     else:
-        cls, cfg = _MeasuredBlock, (clock, state, pending, limit, op, probe, cpu)
+        cls, cfg = _MeasuredBlock, (clock, state, pending, limit, op, _travelling(probe), cpu)
     new = object.__new__
 
     def make() -> ProfileBlock:
