@@ -93,18 +93,19 @@ class Limit(list):
         return (_shared_limit, (self.operation, self.kind))
 
 
-class _Limits(dict):  # type: ignore[type-arg]
+class _Limits(dict):
     """Pending list name -> its :class:`Limit`, made when a wrapper first asks for it
     (most operations use one layout; an idle operation stays small)."""
 
-    __slots__ = ("operation",)
+    __slots__ = ("every", "operation")
 
     def __init__(self, operation: str) -> None:
         super().__init__()
         self.operation = operation
+        self.every = FLUSH_EVERY  # the operation's watch_every, for limits made later
 
     def __missing__(self, kind: str) -> Limit:
-        limit = self[kind] = Limit(self.operation, kind, FLUSH_EVERY * len(LAYOUTS[kind]))
+        limit = self[kind] = Limit(self.operation, kind, self.every * len(LAYOUTS[kind]))
         return limit
 
 
@@ -206,6 +207,7 @@ class _Operation:
         self._reset_limits()
 
     def _reset_limits(self) -> None:
+        self.limits.every = self.watch_every
         for kind, limit in self.limits.items():
             limit[0] = self.watch_every * len(LAYOUTS[kind])
 
@@ -331,8 +333,11 @@ class _Operation:
                 self.rows -= len(self.chunks.pop(0))
 
     # -- reading -----------------------------------------------------------
-    def capture(self, drain: bool = False) -> tuple[OperationStats, tuple[Any, ...], Any]:
-        """A consistent copy: ``(aggregates, recent-call chunks, cached summary or None)``.
+    def capture(
+        self, drain: bool = False
+    ) -> tuple[OperationStats, tuple[Any, ...], OperationSummary | None, int]:
+        """A consistent copy: ``(aggregates, recent-call chunks, cached summary or None,
+        version)``.
 
         With ``drain``, the copy covers the calls since the previous drain (all
         calls the first time) and the drain starts afresh in the same step, so
@@ -347,10 +352,16 @@ class _Operation:
                     stats, chunks = self.drain_stats, tuple(self.drain_chunks)
                 self.drain_stats = OperationStats()
                 self.drain_chunks = []
-                return stats, chunks, None
+                return stats, chunks, None, self.version
             cached = self.summary_cache
             summary = cached[1] if cached is not None and cached[0] == self.version else None
-            return self.stats.copy(), tuple(self.chunks), summary
+            return self.stats.copy(), tuple(self.chunks), summary, self.version
+
+    def offer_summary(self, version: int, summary: OperationSummary) -> None:
+        """Keep a summary computed elsewhere (a snapshot) if no call came in since."""
+        with self.lock:
+            if self.version == version:
+                self.summary_cache = (version, summary)
 
     def summary(self) -> OperationSummary:
         """This operation's summary now, computed once per version of the aggregates."""

@@ -13,6 +13,7 @@ live in :mod:`._views`, above every reader.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import itertools
 import os
@@ -29,7 +30,7 @@ from ._operation import FLUSH_EVERY, State, _Operation, warn_internal
 from ._warnings import WdbxWarning
 from ._wrappers import ProfileBlock, async_wrapper, block_factory, sync_wrapper
 from .snapshot import Snapshot, UnknownOperationError, unknown_operation
-from .stats import OperationStats
+from .stats import OperationStats, OperationSummary
 
 __all__ = [
     "DEFAULT_HISTORY_LIMIT",
@@ -434,18 +435,22 @@ class PerformanceProfiler:
         stats: dict[str, OperationStats] = {}
         calls: dict[str, Any] = {}
         summaries = {}
+        keep: dict[str, Callable[[OperationSummary], None]] = {}
         for op in ops:
-            copied, chunks, summary = op.capture()
+            copied, chunks, summary, version = op.capture()
             if not copied.call_count and names is None:
                 continue
             stats[op.name] = copied
             calls[op.name] = chunks
             if summary is not None:
                 summaries[op.name] = summary
+            else:  # computed by the snapshot if asked for: offered back to the operation
+                keep[op.name] = functools.partial(op.offer_summary, version)
         return Snapshot(
             stats,
             calls,
             summaries=summaries,
+            summary_sinks=keep,
             environment=_environment.environment_facts(),
             history_limit=self.history_limit,
             sources=self._sources,
@@ -543,7 +548,7 @@ class PerformanceProfiler:
         stats: dict[str, OperationStats] = {}
         calls: dict[str, Any] = {}
         for op in list(self._operations.values()):
-            drained, chunks, _ = op.capture(drain=True)
+            drained, chunks, _, _ = op.capture(drain=True)
             if drained.call_count:
                 stats[op.name] = drained
                 calls[op.name] = chunks

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import _operation
@@ -77,6 +77,7 @@ class Snapshot:
         "_source_stats",
         "_stats",
         "_summaries",
+        "_summary_sinks",
         "environment",
         "history_limit",
         "origin",
@@ -91,6 +92,7 @@ class Snapshot:
     _chunks: dict[str, tuple[CallColumns, ...]]
     _calls: dict[str, CallColumns]
     _summaries: dict[str, OperationSummary]
+    _summary_sinks: dict[str, Callable[[OperationSummary], None]]
     _source_stats: dict[str, dict[str, OperationStats]]
     environment: dict[str, Any]
     history_limit: int
@@ -107,6 +109,7 @@ class Snapshot:
         calls: Mapping[str, CallColumns | Iterable[CallColumns]] | None = None,
         *,
         summaries: dict[str, OperationSummary] | None = None,
+        summary_sinks: dict[str, Callable[[OperationSummary], None]] | None = None,
         saved_at: float | None = None,
         environment: dict[str, Any] | None = None,
         history_limit: int = 10_000,
@@ -125,6 +128,8 @@ class Snapshot:
         set_(self, "_chunks", chunks)
         set_(self, "_calls", {})
         set_(self, "_summaries", dict(summaries or {}))
+        # Where a summary computed here is handed back (the live operation's cache).
+        set_(self, "_summary_sinks", dict(summary_sinks or {}))
         set_(self, "saved_at", time.time() if saved_at is None else float(saved_at))
         set_(self, "environment", dict(environment or {}))
         set_(self, "history_limit", int(history_limit))
@@ -166,6 +171,9 @@ class Snapshot:
         summary = self._summaries.get(name)
         if summary is None:
             summary = self._summaries[name] = stats.summary()
+            sink = self._summary_sinks.pop(name, None)
+            if sink is not None:
+                sink(summary)
         return summary
 
     def summaries(self, names: Iterable[str] | None = None) -> dict[str, OperationSummary]:

@@ -174,6 +174,9 @@ class DurationDistribution:
         if self.count == 0:
             return [0.0 for _ in fractions]
         if self._exact is not None:
+            if len(self._exact) <= 256:  # numpy's call overhead outweighs sorting a few values
+                ordered = sorted(self._exact)
+                return [percentile_linear(ordered, f) for f in fractions]
             values = np.array(self._exact, dtype=np.float64)
             return [float(v) for v in np.quantile(values, fractions)]
         keys = np.array(sorted(self._buckets), dtype=np.int64)
