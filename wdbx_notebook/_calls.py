@@ -314,13 +314,13 @@ def _filled(value: Any, n: int) -> np.ndarray:
         column[:] = value
         return column
     key = (value, n)
-    column = _SHARED_COLUMNS.get(key)
-    if column is None:
-        column = np.empty(n, dtype=dtype)
-        column[:] = value
-        column.flags.writeable = False
-        _SHARED_COLUMNS[key] = column
-    return column
+    shared = _SHARED_COLUMNS.get(key)
+    if shared is None:
+        shared = np.empty(n, dtype=dtype)
+        shared[:] = value
+        shared.flags.writeable = False
+        _SHARED_COLUMNS[key] = shared
+    return shared
 
 
 def _unknown_column(n: int) -> np.ndarray:
