@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench browser clean
+.PHONY: demo lab test lint bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(PY) notebooks/run_demo.py
+
+# JupyterLab from the project's own environment, on the example notebooks (Ctrl-C stops it).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 # Debian's chromium drives the browser tests; install it when missing and we can.
 browser:
@@ -35,7 +39,7 @@ test: $(STAMP) browser lint
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
-	$(PY) benchmarks/overhead.py; status=$$?; $(PY) benchmarks/read_model.py || status=1; $(PY) benchmarks/magic.py || status=1; $(PY) benchmarks/widgets.py || status=1; $(PY) benchmarks/views.py && exit $$status
+	$(PY) benchmarks/overhead.py; status=$$?; $(PY) benchmarks/read_model.py || status=1; $(PY) benchmarks/magic.py || status=1; $(PY) benchmarks/widgets.py || status=1; $(PY) benchmarks/collect.py || status=1; $(PY) benchmarks/views.py && exit $$status
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

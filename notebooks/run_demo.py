@@ -62,10 +62,11 @@ def execute_notebook(notebook: Path, workdir: Path, timeout_s: int = CELL_TIMEOU
     return nb
 
 
-def run_demo(notebook: Path = NOTEBOOK, build: Path = BUILD) -> tuple[Path, Path]:
-    """Execute ``notebook`` in ``build`` and return (HTML path, markdown report path).
+def run_demo(notebook: Path = NOTEBOOK, build: Path = BUILD) -> tuple[Path, Path, Path]:
+    """Execute ``notebook`` in ``build`` and return the paths of the executed notebook
+    as HTML and of the markdown and HTML reports it writes.
 
-    >>> html, report = run_demo()  # doctest: +SKIP
+    >>> html, report, report_html = run_demo()  # doctest: +SKIP
     """
     from nbconvert import HTMLExporter
 
@@ -73,16 +74,19 @@ def run_demo(notebook: Path = NOTEBOOK, build: Path = BUILD) -> tuple[Path, Path
     html_path = build / "quickstart.html"
     body, _ = HTMLExporter().from_notebook_node(nb)
     html_path.write_text(body, encoding="utf-8")
-    report_path = build / "performance_report.md"
-    if not report_path.is_file():
-        raise SystemExit(f"run_demo: the notebook did not write {report_path}")
-    return html_path.resolve(), report_path.resolve()
+    reports = [build / "performance_report.md", build / "performance_report.html"]
+    for path in reports:
+        if not path.is_file():
+            raise SystemExit(f"run_demo: the notebook did not write {path}")
+    return html_path.resolve(), reports[0].resolve(), reports[1].resolve()
 
 
 def main() -> int:
-    html_path, report_path = run_demo()
+    html_path, report_path, report_html = run_demo()
     print(f"executed notebook: {html_path}")
     print(f"markdown report:   {report_path}")
+    print(f"HTML report:       {report_html}")
+    print("open the notebooks themselves in JupyterLab with: make lab")
     return 0
 
 

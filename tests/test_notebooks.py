@@ -205,11 +205,15 @@ def test_make_demo_writes_html_and_report(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    html_path, report_path = (
-        Path(line.split(": ", 1)[1].strip()) for line in done.stdout.splitlines()
+    lines = done.stdout.splitlines()
+    html_path, report_path, report_html = (
+        Path(line.split(": ", 1)[1].strip()) for line in lines if ": " in line
     )
     assert html_path == tmp_path / "build" / "quickstart.html"
     assert report_path == tmp_path / "build" / "performance_report.md"
+    assert report_html == tmp_path / "build" / "performance_report.html"
+    assert "<table" in report_html.read_text(encoding="utf-8")
+    assert lines[-1] == "open the notebooks themselves in JupyterLab with: make lab"
     html = html_path.read_text(encoding="utf-8")
     assert "wdbx-stats" in html and "wdbx_profile groupby_1m" in html
     assert report_path.read_text(encoding="utf-8").startswith("# WDBX Performance Report")
