@@ -31,7 +31,9 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "RECENT_CALLS_PER_DRAIN",
     "Collected",
+    "bounded",
     "carry_with_exception",
     "carry_with_result",
     "collected",
@@ -63,8 +65,17 @@ def _worker_name() -> str | None:
     return None
 
 
-def drain_here(worker: str | None = None) -> Any:
+#: Recent calls one drain carries, shared among its operations (the most recent of
+#: each). Aggregates and percentiles are always exact; only the per-call history that
+#: travels home is bounded, so a worker with 1,000 operations sends 100 calls of each,
+#: not 10 million rows.
+RECENT_CALLS_PER_DRAIN = 100_000
+
+
+def drain_here(worker: str | None = None, recent_calls: int = RECENT_CALLS_PER_DRAIN) -> Any:
     """This process's calls since its previous drain (a Snapshot), to send home.
+
+    Carries every call's aggregates and at most ``recent_calls`` recent calls in all.
 
     >>> from wdbx_notebook import Snapshot
     >>> isinstance(drain_here(), Snapshot)
@@ -72,7 +83,28 @@ def drain_here(worker: str | None = None) -> Any:
     """
     from ..profiler import get_performance_profiler
 
-    return get_performance_profiler().drain(worker=worker)
+    return bounded(get_performance_profiler().drain(worker=worker), recent_calls)
+
+
+def bounded(snapshot: Any, recent_calls: int = RECENT_CALLS_PER_DRAIN) -> Any:
+    """``snapshot`` with at most ``recent_calls`` recent calls in all (the most recent of
+    each operation, shared evenly); aggregates untouched."""
+    from ..snapshot import Snapshot
+
+    names = snapshot.get_all_operations()
+    if not names:
+        return snapshot
+    per_operation = max(1, recent_calls // len(names))
+    if all(len(snapshot.calls(name)) <= per_operation for name in names):
+        return snapshot
+    return Snapshot(
+        {name: snapshot.operation_stats(name) for name in names},
+        {name: snapshot.calls(name) for name in names},
+        saved_at=snapshot.saved_at,
+        environment=snapshot.environment,
+        history_limit=per_operation,
+        origin=snapshot.origin,
+    )
 
 
 def _arrive(result: Any, calls: Any) -> Any:
