@@ -415,3 +415,25 @@ def test_ray_actor_methods_come_home(
     truth = flat(ray_cluster.get([actor.run.remote(200, name) for _ in range(3)]))
     assert_exact(home, name, truth)
     ray_cluster.kill(actor)
+
+
+def test_a_drain_carries_bounded_recent_calls_and_exact_aggregates(
+    profiler: PerformanceProfiler, timed_op: Any
+) -> None:
+    from wdbx_notebook.distributed import bounded
+
+    timed_op("a", list(range(1_000, 21_000, 1_000)))  # 20 calls, 1..20 us
+    timed_op("b", [5_000] * 30)
+    drain = profiler.drain()
+    thin = bounded(drain, recent_calls=10)
+    assert len(thin.calls("a")) == 5 and len(thin.calls("b")) == 5
+    assert thin.calls("a").duration_ns.tolist() == list(range(16_000, 21_000, 1_000))
+    assert bounded(drain, recent_calls=100) is drain  # nothing to thin
+    home = PerformanceProfiler(track_memory=False)
+    assert home.absorb(pickle.loads(pickle.dumps(thin))) == 50
+    assert home.get_statistics("a")["call_count"] == 20
+    assert home.operation_stats("a").duration_sum_ns == sum(range(1_000, 21_000, 1_000))
+    assert home.get_statistics("a")["p95_duration_ms"] == pytest.approx(
+        np.percentile(np.arange(1_000, 21_000, 1_000), 95) / 1e6, rel=1e-12
+    )
+    assert home.absorb(pickle.loads(pickle.dumps(thin))) == 0  # the same drain once
