@@ -26,7 +26,7 @@ from wdbx_notebook.stats import OperationStats
 MS = 1_000_000
 
 
-def _spin(iterations: int = 60_000) -> int:
+def _spin(iterations: int = 130_000) -> int:
     """Pure-Python work, about 5 ms here, allocating no containers."""
     total = 0
     for i in range(iterations):
