@@ -390,3 +390,36 @@ def test_hostile_names_are_escaped(name: str) -> None:
     assert bundle["text/plain"].splitlines()[0].startswith("Why '")
     assert "var(--jp-ui-font-color1" in html
     repr(explanation)
+
+
+# -- %wdbx_explain in a real IPython shell -------------------------------------------------
+def test_the_explain_magic() -> None:
+    from IPython.core.error import UsageError
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+
+    from wdbx_notebook.jupyter import magics as magics_module
+
+    shell = start_ipython()
+    profiler = PerformanceProfiler()
+    shell.register_magics(magics_module.WdbxMagics(shell, profiler=profiler))
+    try:
+        nap = profiler.profile("a nap")(lambda: time.sleep(0.005))
+        for _ in range(6):
+            nap()
+        result = shell.run_line_magic("wdbx_explain", "'a nap' --slowest 3")
+        assert isinstance(result, Explanation)
+        assert result.kinds[0] == "waiting"
+        assert len(result.to_dataframe()) == 3
+        with pytest.raises(UsageError, match="a nap"):
+            shell.run_line_magic("wdbx_explain", "a_nap")
+        with pytest.raises(UsageError, match="at least 1"):
+            shell.run_line_magic("wdbx_explain", "'a nap' --slowest 0")
+        with capture_output():
+            ran = shell.run_cell("%wdbx_explain 'a nap'", store_history=False)
+        assert ran.success and isinstance(ran.result, Explanation)
+        shown, _ = shell.display_formatter.format(ran.result, include=("text/plain", "text/html"))
+        assert shown["text/plain"].startswith("Why 'a nap' is slow and varies")
+        assert "waiting, not computing" in shown["text/html"]
+    finally:
+        shell.register_magics(magics_module.WdbxMagics(shell))

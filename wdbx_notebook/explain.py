@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -610,11 +611,16 @@ def _samples(system: Any) -> Any:
     """``(timestamps_ns, process_percent, machine_percent)`` arrays of the system samples."""
     import numpy as np
 
-    if system is None:
-        from .diagnostics import system_diagnostics
-
-        system = system_diagnostics
     records: list[Mapping[str, Any]]
+    if system is None:
+        # The shared sampler, when its module is loaded (it cannot have run otherwise);
+        # read from sys.modules because diagnostics imports the profiler, which reaches
+        # this module through its shortcuts.
+        module = sys.modules.get(f"{__package__}.diagnostics")
+        system = getattr(module, "system_diagnostics", None)
+        if system is None:
+            records = []
+            system = records
     if hasattr(system, "to_dataframe") and hasattr(system, "running"):
         system = system.to_dataframe()
     if hasattr(system, "index") and hasattr(system, "columns"):  # a DataFrame

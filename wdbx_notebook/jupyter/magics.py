@@ -448,6 +448,24 @@ class WdbxMagics(Magics):
         args = parse_argstring(self.wdbx_collect, line)
         collect_magic(self.profiler, args.engine, args.client, self._ip.user_ns)
 
+    @magic_arguments()
+    @argument("name", metavar="NAME", help="the operation to explain")
+    @argument("--slowest", type=int, default=10, metavar="N", help="slowest calls to list")
+    @line_magic
+    def wdbx_explain(self, line: str) -> Any:
+        """Why an operation is slow and varies: waiting, GC, warm-up or a busy machine.
+
+        Examples::
+
+            %wdbx_explain load_data
+            why = %wdbx_explain load_data --slowest 20
+            why.to_dataframe()
+        """
+        from .explain import explain_magic
+
+        args = parse_argstring(self.wdbx_explain, line)
+        return explain_magic(self.profiler, _unquote(args.name), args.slowest)
+
     def _compare_baseline(self, path: str, names: list[str] | None) -> None:
         from ..compare import compare, comparison_markdown
         from ..persistence import load_session
