@@ -89,17 +89,31 @@ def drain_here(worker: str | None = None, recent_calls: int = RECENT_CALLS_PER_D
 def bounded(snapshot: Any, recent_calls: int = RECENT_CALLS_PER_DRAIN) -> Any:
     """``snapshot`` with at most ``recent_calls`` recent calls in all (the most recent of
     each operation, shared evenly); aggregates untouched."""
+    from .._calls import CallColumns
     from ..snapshot import Snapshot
 
     names = snapshot.get_all_operations()
     if not names:
         return snapshot
     per_operation = max(1, recent_calls // len(names))
-    if all(len(snapshot.calls(name)) <= per_operation for name in names):
+    # The snapshot's own chunks (each in start order): the most recent calls are among
+    # each chunk's last ones, so only those are joined (joining whole histories of
+    # 1,000 operations would cost more than everything else a collect does).
+    chunks = {name: snapshot._chunks.get(name, ()) for name in names}
+    if all(sum(len(c) for c in parts) <= per_operation for parts in chunks.values()):
         return snapshot
     return Snapshot(
         {name: snapshot.operation_stats(name) for name in names},
-        {name: snapshot.calls(name) for name in names},
+        {
+            name: CallColumns.concat(
+                [
+                    c.take(slice(len(c) - per_operation, None)) if len(c) > per_operation else c
+                    for c in parts
+                ],
+                per_operation,
+            )
+            for name, parts in chunks.items()
+        },
         saved_at=snapshot.saved_at,
         environment=snapshot.environment,
         history_limit=per_operation,
