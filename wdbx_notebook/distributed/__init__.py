@@ -266,7 +266,7 @@ def collected(func: Callable[..., Any]) -> Collected:
             results = pool.map(collected(work), items)
 
     It works with ``multiprocessing.Pool`` (fork, spawn, forkserver),
-    ``ProcessPoolExecutor`` and joblib (loky, multiprocessing and threading:
+    ``ProcessPoolExecutor`` and joblib (loky and threading:
     in a thread the function is called as it is, so nothing is counted twice).
 
     >>> collected(abs)(-3)
