@@ -126,6 +126,8 @@ def warmup_calls(durations_ns: Any) -> int:
 
 
 def _pct(value: float) -> str:
+    if 99 < value < 100:
+        return "99%"  # never round up to "all of the time"
     return f"{value:.0f}%" if value >= 1 or value == 0 else f"{value:.1g}%"
 
 

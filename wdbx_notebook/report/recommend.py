@@ -4,7 +4,11 @@ The bars are set so that advice is rare and worth reading:
 
 * **Optimize**: a slow operation (see
   :func:`~wdbx_notebook.report.table.slow_operations`) that also takes at
-  least :data:`OPTIMIZE_SHARE` of all profiled time;
+  least :data:`OPTIMIZE_SHARE` of all profiled time; when it mostly waits
+  (off-CPU at least half of the time) the advice is **Look at I/O, sleeps or
+  locks in** instead;
+* **Reduce garbage collection in**, **Warm up or cache the first call of**: the
+  GC and warm-up findings of :func:`wdbx_notebook.explain.findings`;
 * **Review memory usage**: a mean memory delta of at least
   :data:`MEMORY_HEAVY_BYTES` per call;
 * **Check for a memory leak**: memory grew by at least :data:`MEMORY_LEAK_BYTES`
@@ -27,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._units import MIB, format_bytes, format_kib, format_ms
+from ..explain import findings
 from .base import Recommendation
 from .table import error_types, slow_operations
 
@@ -61,13 +66,16 @@ def recommend(source: Any, operations: Mapping[str, Mapping[str, Any]]) -> list[
         s = operations[name]
         share = float(s["total_duration_ms"]) / total_ms if total_ms > 0 else 0.0
         if share >= OPTIMIZE_SHARE:
+            # An operation that mostly waits is not made faster by optimizing its code.
+            waits = [f for f in findings(name, s) if f[0] == "waits"]
             advice.append(
                 Recommendation(
-                    "slow",
-                    "Optimize",
+                    "waits" if waits else "slow",
+                    waits[0][1] if waits else "Optimize",
                     name,
                     f"Average duration {format_ms(s['avg_duration_ms'])}ms over "
-                    f"{int(s['success_count']):,} calls, {share:.0%} of all profiled time",
+                    f"{int(s['success_count']):,} calls, {share:.0%} of all profiled time"
+                    + (f"; {waits[0][2]}" if waits else ""),
                 )
             )
     for name, s in operations.items():
@@ -115,6 +123,10 @@ def recommend(source: Any, operations: Mapping[str, Mapping[str, Any]]) -> list[
                         f"{format_ms(mean)}ms mean over {n:,} calls",
                     )
                 )
+    for name, s in operations.items():  # GC and warm-up findings (see wdbx_notebook.explain)
+        for kind, action, evidence in findings(name, s):
+            if kind != "waits":
+                advice.append(Recommendation(kind, action, name, evidence))
     advice.extend(step_recommendations(source, operations))
     return advice
 
