@@ -76,7 +76,8 @@ def test_a_sleeping_operation_waits() -> None:
     assert explanation.kinds[0] == "waiting"
     assert explanation.lines[0].startswith("waiting, not computing: ")
     off = 100 - stats["cpu_share"]
-    assert f"{off:.0f}% of the time is off-CPU" in explanation.lines[0]
+    shown = "99" if 99 < off < 100 else f"{off:.0f}"  # never rounded up to 100%
+    assert f": {shown}% of the time is off-CPU" in explanation.lines[0]
     assert mostly_waits(stats)
     kinds = [kind for kind, _, _ in findings("nap", stats)]
     assert kinds == ["waits"]
@@ -84,9 +85,9 @@ def test_a_sleeping_operation_waits() -> None:
 
 def test_a_busy_loop_computes_and_its_spread_is_the_work() -> None:
     profiler, share = _cpu_bound_rounds()
-    assert share > 70
-    explanation = explain("spin", profiler)
-    assert explanation.kinds == ["none"]
+    assert share > 70, profiler.explain("spin").to_text()
+    explanation = explain("spin", profiler, system=[])  # whatever the shared sampler holds
+    assert explanation.kinds == ["none"], explanation.to_text()
     assert explanation.lines == ["none of these: the spread is in the work itself"]
     assert not mostly_waits(profiler.get_statistics("spin"))
     # machine load was not sampled: said as a note, not as a verdict
