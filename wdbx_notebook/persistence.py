@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _environment
 from ._calls import INT_COLUMNS, CallColumns
-from .snapshot import Snapshot, merge
+from .snapshot import Snapshot, as_snapshot, merge
 from .stats import OPTIONAL_FIELDS, OperationStats
 
 if TYPE_CHECKING:
@@ -114,16 +114,12 @@ def _payload(source: Any) -> dict[str, Any]:
 
 
 def _check_source(source: object, what: str) -> Snapshot:
-    if isinstance(source, Snapshot):
-        return source
-    take = getattr(source, "snapshot", None)
-    result = take() if callable(take) else None
-    if not isinstance(result, Snapshot):
-        raise TypeError(
-            f"{what} takes a PerformanceProfiler or a Snapshot, "
-            f"got {type(source).__name__} {source!r}"
-        )
-    return result
+    if source is not None:
+        with contextlib.suppress(TypeError):
+            return as_snapshot(source)
+    raise TypeError(
+        f"{what} takes a PerformanceProfiler or a Snapshot, got {type(source).__name__} {source!r}"
+    )
 
 
 # -- writing -------------------------------------------------------------------
@@ -1027,12 +1023,9 @@ def _decode(name: str, raw: bytes) -> Any:
 def _as_snapshot(item: object, position: int) -> Snapshot:
     if isinstance(item, (str, os.PathLike)):
         return load_session(item)
-    if isinstance(item, Snapshot):
-        return item
-    take = getattr(item, "snapshot", None)
-    result = take() if callable(take) else None
-    if isinstance(result, Snapshot):
-        return result
+    if item is not None:
+        with contextlib.suppress(TypeError):
+            return as_snapshot(item)
     raise TypeError(
         f"merge_sessions() item {position} must be a Snapshot, a PerformanceProfiler or a "
         f"session file path, got {type(item).__name__} {item!r}"
