@@ -879,3 +879,16 @@ def test_every_single_field_mutation_is_refused_or_works_in_every_view(tmp_path:
     total, refused, problems = classify_mutations(load_session, data, reference, tmp_path)
     assert total > 3_000 and refused > 2_000
     assert problems == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mknod") or os.geteuid() != 0, reason="needs root")
+def test_saving_as_root_never_replaces_a_device_node(tmp_path: Path) -> None:
+    import stat as stat_module
+
+    device = tmp_path / "null.json"
+    os.mknod(device, stat_module.S_IFCHR | 0o600, os.makedev(1, 3))  # like /dev/null
+    with pytest.raises(SessionFileError, match="a character device"):
+        _profiler_with({"op": [1_000]}).save(device)
+    assert stat_module.S_ISCHR(os.stat(device).st_mode)
+    with pytest.raises(SessionFileError, match="a character device"):
+        load_session(device)
