@@ -226,6 +226,8 @@ class _Alerts:
         # and of each operation, to notice a reset.
         self.last_checked: dict[tuple[int, str], int] = {}
         self.last_calls: dict[str, int] = {}
+        # (rule id, operation) -> the calls a baseline rule's baseline holds.
+        self.held: dict[tuple[int, str], set[tuple[int, int]]] = {}
         self.remove_hook = profiler.on_new_operation(self.on_new_operation)
 
     # -- wiring ------------------------------------------------------------------
@@ -334,11 +336,10 @@ class _Alerts:
         limit = rule.above if rule.above is not None else rule.below
         return False, value, float(limit if limit is not None else math.nan)
 
-    @staticmethod
     def _check_baseline(
-        rule: AlertRule, name: str, profiler: PerformanceProfiler
+        self, rule: AlertRule, name: str, profiler: PerformanceProfiler
     ) -> tuple[bool | None, float, float]:
-        from .compare import MIN_CALLS, calls_since_baseline, compare_samples
+        from .compare import MIN_CALLS, calls_since_baseline, compare_samples, held_calls
 
         baseline = rule.baseline
         if baseline is None or name not in baseline.get_all_operations():
@@ -346,7 +347,10 @@ class _Alerts:
         base_ns = baseline.recent_durations_ns(name)
         if len(base_ns) < MIN_CALLS:
             return None, math.nan, math.nan
-        current, _ = calls_since_baseline(baseline, profiler.snapshot([name]), name)
+        held = self.held.get((rule.id, name))
+        if held is None:  # a baseline never changes: what it holds is worked out once
+            held = self.held[(rule.id, name)] = held_calls(baseline, name)
+        current, _ = calls_since_baseline(baseline, profiler.snapshot([name]), name, held)
         current_ns = current.duration_ns[current.success]
         if len(current_ns) < MIN_CALLS:
             return None, math.nan, math.nan
@@ -638,6 +642,8 @@ def remove_alert(profiler: PerformanceProfiler, rule: AlertRule | int | str | No
             known = "; ".join(f"{r.id}: {r.describe()}" for r in rules) or "there are none"
             raise ValueError(f"no alert rule matches {rule!r}; the rules are: {known}")
         registry.rules = [r for r in rules if r not in doomed]
+        gone = {r.id for r in doomed}
+        registry.held = {k: v for k, v in registry.held.items() if k[0] not in gone}
     registry.rewire()
     return len(doomed)
 

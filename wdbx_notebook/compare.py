@@ -338,7 +338,21 @@ def _as_source(value: object, role: str) -> Snapshot:
     )
 
 
-def calls_since_baseline(baseline: Snapshot, current: Snapshot, name: str) -> tuple[Any, bool]:
+def held_calls(baseline: Snapshot, name: str) -> set[tuple[int, int]]:
+    """``(start_ns, end_ns)`` of each call of ``name`` the baseline holds (reusable:
+    a snapshot never changes)."""
+    if name not in baseline:
+        return set()
+    calls = baseline.calls(name)
+    return set(zip(calls.start_ns.tolist(), calls.end_ns.tolist(), strict=True))
+
+
+def calls_since_baseline(
+    baseline: Snapshot,
+    current: Snapshot,
+    name: str,
+    held: set[tuple[int, int]] | None = None,
+) -> tuple[Any, bool]:
     """The calls of ``name`` the current side should be judged on, and whether it was cut.
 
     When the current side holds some of the baseline's own calls (the same start
@@ -347,7 +361,8 @@ def calls_since_baseline(baseline: Snapshot, current: Snapshot, name: str) -> tu
     after the baseline was taken: those it does not hold, except calls older than
     the baseline's oldest kept call (trimmed from its history, so also from before
     it). Otherwise (another run, or no new calls) every current call counts.
-    Returns ``(CallColumns, cut)``.
+    Returns ``(CallColumns, cut)``; ``held`` is :func:`held_calls` of the
+    baseline, when the caller keeps it.
     """
     import numpy as np
 
@@ -357,7 +372,8 @@ def calls_since_baseline(baseline: Snapshot, current: Snapshot, name: str) -> tu
     base = baseline.calls(name)
     if not len(base):
         return calls, False
-    held = set(zip(base.start_ns.tolist(), base.end_ns.tolist(), strict=True))
+    if held is None:
+        held = held_calls(baseline, name)
     shared = np.fromiter(
         (pair in held for pair in zip(calls.start_ns.tolist(), calls.end_ns.tolist(), strict=True)),
         dtype=bool,
