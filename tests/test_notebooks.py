@@ -171,11 +171,36 @@ def test_dataframes_and_report_object(quickstart: tuple[Any, Path]) -> None:
         .read_text(encoding="utf-8")
         .startswith("<!DOCTYPE html>")
     )
-    profiler_cell = nb.cells[-2]
-    assert profiler_cell.source.strip() == "profiler"
+    profiler_cell = _cell(nb, "profiler")
     assert _data(profiler_cell, "text/plain")[0].startswith(
         "<PerformanceProfiler enabled, 14 operations>"
     )
+
+
+def test_explain_section_shows_each_verdict(quickstart: tuple[Any, Path]) -> None:
+    nb, _ = quickstart
+    html = _data(_cell(nb, "%wdbx_explain cycles_step"), "text/html")[0]
+    assert 'class="wdbx-explain"' in html and "GC: " in html
+    assert (
+        "waiting, not computing"
+        in _data(_cell(nb, 'profiler.explain("sleep_step")'), "text/html")[0]
+    )
+    lines = dict(
+        line.split(": ", 1)
+        for line in _stdout(
+            _cell(nb, 'for name in ("sleep_step", "cpu_step", "cycles_step", "cold_step"):')
+        ).splitlines()
+    )
+    shares = {key.split(" (")[0]: float(key.split("(")[1].split("%")[0]) for key in lines}
+    verdicts = {key.split(" (")[0]: value for key, value in lines.items()}
+    assert verdicts["sleep_step"].startswith("waiting, not computing: ")
+    assert shares["sleep_step"] < 20 and shares["cpu_step"] > 10 * shares["sleep_step"]
+    assert "GC: " in verdicts["cycles_step"]
+    assert "warm-up: the first call took " in verdicts["cold_step"]
+    frame = _data(_cell(nb, 'profiler.explain("cold_step").to_dataframe()'), "text/html")[0]
+    assert "warmup" in frame and "gc_ms" in frame
+    breakdown = _data(_cell(nb, "from wdbx_notebook.explain import time_breakdown"), "text/html")[0]
+    assert "waiting_ms" in breakdown and "cycles_step" in breakdown
 
 
 def test_markdown_report_is_exported(quickstart: tuple[Any, Path]) -> None:

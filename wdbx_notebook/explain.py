@@ -440,11 +440,16 @@ def explain(
             elif at_oldest == count:
                 what = f"a generation-{oldest} collection"
             else:
-                what = f"a garbage collection (generation {oldest} in {at_oldest})"
+                what = "a garbage collection"
             avg_pause_ms = float(pause.mean()) / _NS_PER_MS
             text = (
                 f"GC: {count} of the {examined} slowest calls overlap {what} "
-                f"({format_duration_ms(avg_pause_ms)} on average)"
+                f"({format_duration_ms(avg_pause_ms)} on average"
+                + (
+                    f"; generation {oldest} in {at_oldest} of them)"
+                    if oldest is not None and at_oldest != count
+                    else ")"
+                )
             )
             verdicts.append(
                 Verdict(
