@@ -158,9 +158,7 @@ class CallColumns:
                 rows = np.array(flat, dtype=object).reshape(-1, len(fields))
             else:
                 rows = np.fromiter(flat, dtype=np.int64, count=len(flat)).reshape(-1, len(fields))
-            parts.append(
-                {field: _column(rows[:, i], exact_python) for i, field in enumerate(fields)}
-            )
+            parts.append({field: rows[:, i] for i, field in enumerate(fields)})
         errors: list[Any] = []
         if failed:
             # A failure tuple is the widest layout's record plus the error's type name.
@@ -174,8 +172,10 @@ class CallColumns:
         for part in parts:
             n = len(part["start"])
             unknown = np.full(n, UNKNOWN, dtype=dtype) if exact_python else _unknown_column(n)
-            for key in ("start", "end", "thread", "mem_before", "mem_after"):
-                columns[key].append(part.get(key, unknown))
+            for key in ("start", "end", "thread"):
+                columns[key].append(part[key])
+            for key in ("mem_before", "mem_after"):
+                columns[key].append(_column(part[key], exact_python) if key in part else unknown)
             if "cpu_before" in part:
                 before, after = part["cpu_before"], part["cpu_after"]
                 known = (before >= 0) & (after >= 0)
@@ -256,7 +256,15 @@ class CallColumns:
         """True for each call that returned."""
         import numpy as np
 
+        same, value = uniform(self.error)
+        if same:
+            return np.broadcast_to(np.bool_(value is None), (len(self),))
         return np.equal(self.error, None)  # type: ignore[call-overload]
+
+    def all_succeeded(self) -> bool:
+        """Whether no call of these failed (at a glance for a batch without failures)."""
+        same, value = uniform(self.error)
+        return value is None if same else bool(self.success.all())
 
     def memory_delta(self) -> np.ndarray:
         """Memory after minus before, in bytes, as floats (NaN where unknown)."""
@@ -298,9 +306,10 @@ class CallColumns:
         return f"<CallColumns of {len(self)} call{'s' if len(self) != 1 else ''}>"
 
 
-#: Shared read-only columns of small batches that hold one value throughout
-#: (all unknown, no GC, all successes, one thread): an operation called once
-#: then holds no array of its own for them. Columns are never written in place.
+#: Columns that hold one value throughout (all unknown, no GC time, all
+#: successes, one thread) are read-only broadcast views of that value: no memory
+#: per call, and readers can tell them at a glance (:func:`uniform`). Small
+#: ones are shared, so an operation called once holds no array of its own.
 _SHARED_COLUMNS: dict[tuple[Any, int], np.ndarray] = {}
 _SHARED_UP_TO = 64
 
@@ -308,18 +317,13 @@ _SHARED_UP_TO = 64
 def _filled(value: Any, n: int) -> np.ndarray:
     import numpy as np
 
-    dtype = np.int64 if isinstance(value, int) else object
-    if n > _SHARED_UP_TO or len(_SHARED_COLUMNS) > 4_096:
-        column = np.empty(n, dtype=dtype)
-        column[:] = value
-        return column
     key = (value, n)
-    shared = _SHARED_COLUMNS.get(key)
+    shared = _SHARED_COLUMNS.get(key) if n <= _SHARED_UP_TO else None
     if shared is None:
-        shared = np.empty(n, dtype=dtype)
-        shared[:] = value
-        shared.flags.writeable = False
-        _SHARED_COLUMNS[key] = shared
+        scalar = np.array(value, dtype=np.int64 if isinstance(value, int) else object)
+        shared = np.broadcast_to(scalar, (n,))
+        if n <= _SHARED_UP_TO and len(_SHARED_COLUMNS) < 4_096:
+            _SHARED_COLUMNS[key] = shared
     return shared
 
 
@@ -327,14 +331,22 @@ def _unknown_column(n: int) -> np.ndarray:
     return _filled(UNKNOWN, n)
 
 
+def uniform(column: np.ndarray) -> tuple[bool, Any]:
+    """``(True, value)`` when every entry of ``column`` is known to be ``value``
+    without looking at them (a broadcast column), else ``(False, None)``."""
+    if len(column) and column.strides == (0,):
+        return True, column[0]
+    return False, None
+
+
 def _column(view: np.ndarray, exact_python: bool) -> np.ndarray:
     """A column of a batch's record matrix, on its own (a view would keep the whole
-    matrix alive); all unknown: the shared column."""
+    matrix alive); all unknown: a broadcast column."""
     import numpy as np
 
     if exact_python:
         return view.copy()
-    if len(view) <= _SHARED_UP_TO and bool((view == UNKNOWN).all()):
+    if bool((view == UNKNOWN).all()):
         return _unknown_column(len(view))
     return np.ascontiguousarray(view)
 

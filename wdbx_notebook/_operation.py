@@ -406,8 +406,7 @@ class _Operation:
 
 def fold_into(stats: OperationStats, batch: Any) -> None:
     """Fold a batch of calls (:class:`~._calls.CallColumns`) into aggregates."""
-    ok = batch.success
-    if ok.all():
+    if batch.all_succeeded():
         stats.add_successes(
             batch.start_ns,
             batch.end_ns,
@@ -418,6 +417,7 @@ def fold_into(stats: OperationStats, batch: Any) -> None:
             batch.gc_ns,
         )
         return
+    ok = batch.success
     done = batch.take(ok)
     stats.add_successes(
         done.start_ns, done.end_ns, done.mem_before, done.mem_after, 0, done.cpu_ns, done.gc_ns

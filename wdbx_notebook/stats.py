@@ -310,13 +310,14 @@ class OperationStats:
         if self.first_success_start_ns is None or first_start < self.first_success_start_ns:
             self.first_success_start_ns = first_start
             self.first_duration_ns = int(durations[first])
-        if cpu_ns is not None:
+        # A broadcast column (stride 0) holds one value: all unknown, or no GC time.
+        if cpu_ns is not None and not (cpu_ns.strides == (0,) and cpu_ns[0] < 0):
             known = cpu_ns >= 0
             if known.any():
                 self.cpu_count += int(known.sum())
                 self.cpu_sum_ns += int(cpu_ns[known].sum())
                 self.cpu_wall_sum_ns += int(durations[known].sum())
-        if gc_ns is not None:
+        if gc_ns is not None and not (gc_ns.strides == (0,) and gc_ns[0] <= 0):
             paused = gc_ns > 0
             if paused.any():
                 self.gc_call_count += int(paused.sum())
@@ -357,6 +358,8 @@ class OperationStats:
 
     def _add_memory(self, before: np.ndarray | None, after: np.ndarray | None) -> None:
         if before is None or after is None or not len(before):
+            return
+        if before.strides == (0,) and before[0] < 0:  # a broadcast column: all unknown
             return
         known = (before >= 0) & (after >= 0)
         deltas = (after - before)[known]
