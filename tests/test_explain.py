@@ -424,3 +424,34 @@ def test_the_explain_magic() -> None:
         assert "waiting, not computing" in shown["text/html"]
     finally:
         shell.register_magics(magics_module.WdbxMagics(shell))
+
+
+def test_the_time_breakdown_chart_draws_the_numbers() -> None:
+    from wdbx_notebook.explain import plot_time_breakdown
+
+    starts = np.arange(4, dtype=np.int64) * 100 * MS
+    durations = np.array([10, 10, 20, 20], dtype=np.int64) * MS
+    measured = _snapshot(
+        "a $b$ <c>",
+        start_ns=starts,
+        end_ns=starts + durations,
+        cpu_ns=np.array([4, 4, 6, 6], dtype=np.int64) * MS,
+        gc_ns=np.array([0, 0, 2, 2], dtype=np.int64) * MS,
+    )
+    unmeasured = _snapshot("time only", start_ns=starts, end_ns=starts + durations)
+    both = measured + unmeasured
+    fig = plot_time_breakdown(both)
+    ax = fig.axes[0]
+    widths = [patch.get_width() for patch in ax.patches]
+    # CPU, waiting, GC for both operations, then the unmeasured remainder of each
+    assert widths == [4.0, 0.0, 10.0, 0.0, 1.0, 0.0, 0.0, 15.0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["a \\$b\\$ <c>", "time only"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "CPU",
+        "waiting (off-CPU)",
+        "GC pauses",
+        "CPU time not measured",
+    ]
+    frame = time_breakdown(both)
+    assert np.isnan(frame.loc["time only", "cpu_ms"]) and frame.loc["time only", "gc_ms"] == 0.0
