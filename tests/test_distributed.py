@@ -405,6 +405,14 @@ class Counter:
     def run(self, n: int, name: str) -> list[int]:
         return tasks.work(n, name)
 
+    def stop(self) -> None:
+        import ray
+
+        from wdbx_notebook.distributed import ray as wdbx_ray
+
+        wdbx_ray.send_home()
+        ray.actor.exit_actor()
+
 
 def test_ray_actor_methods_come_home(
     ray_cluster: Any, home: PerformanceProfiler, name: str
@@ -415,6 +423,21 @@ def test_ray_actor_methods_come_home(
     truth = flat(ray_cluster.get([actor.run.remote(200, name) for _ in range(3)]))
     assert_exact(home, name, truth)
     ray_cluster.kill(actor)
+
+
+def test_ray_plain_actor_that_ends_normally_sends_its_calls(
+    ray_cluster: Any, home: PerformanceProfiler, name: str
+) -> None:
+    from wdbx_notebook.distributed import ray as wdbx_ray
+
+    actor = ray_cluster.remote(Counter).remote()  # plain ray.remote: results carry nothing
+    truth = flat(ray_cluster.get([actor.run.remote(250, name) for _ in range(2)]))
+    assert name not in home.snapshot()
+    with pytest.raises(ray_cluster.exceptions.RayActorError):
+        ray_cluster.get(actor.stop.remote())
+    assert wdbx_ray.collect() == 500
+    assert_exact(home, name, truth)
+    assert wdbx_ray.collect() == 0
 
 
 def test_a_drain_carries_bounded_recent_calls_and_exact_aggregates(

@@ -12,22 +12,24 @@ How: a task or actor method made by :func:`remote` returns its result together
 with the calls its worker recorded since the previous drain; unpickling the
 result (``ray.get``) absorbs them, exactly once, wherever it lands; an actor
 made by :func:`remote` therefore loses nothing when it ends. The
-``worker_process_setup_hook`` that :func:`install` gives Ray marks worker
-processes and, at a worker's normal exit, tries to send calls that no result
-carried (code profiled outside :func:`remote`) to a named, detached collector
-actor; :func:`collect` absorbs what the collector holds. That exit path is best
-effort: in this project's tests a plain actor ending with
-``ray.actor.exit_actor()`` did not deliver, so use :func:`remote` for actors.
+``worker_process_setup_hook`` that :func:`install` gives Ray marks the worker
+processes (results are carried only from workers, never in the driver). Calls
+that no result carries (a task whose result is never read, a plain
+``ray.remote`` actor) come home when the worker calls :func:`send_home` (for
+example in an actor's last method, before ``ray.actor.exit_actor()``): it
+drains the worker into a named, detached collector actor, and :func:`collect`
+absorbs what the collector holds.
 
-Why no background thread in the workers: Ray's core worker crashed here
-(a failed check in ``shared_lru.h``) when a worker submitted actor calls from a
-second thread while running tasks, so workers only talk to the collector from
-their main thread, at exit.
+Why not at the worker's exit: measured here with Ray 2.60, an ``atexit``
+handler of an actor that called ``ray.actor.exit_actor()`` hangs on its first
+Ray call (even submitting to an existing actor handle) until Ray kills the
+process, so nothing sent at exit arrives. Nor from a background thread in each
+worker: submitting actor calls from a second thread while the worker ran tasks
+crashed Ray's core worker here (a failed check in ``shared_lru.h``).
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
 import inspect
 import os
@@ -38,7 +40,15 @@ from typing import Any
 
 from . import _absorb_all, carry_with_exception, carry_with_result, drain_here, missing_extra
 
-__all__ = ["COLLECTOR_NAME", "NAMESPACE", "collect", "install", "remote", "runtime_env"]
+__all__ = [
+    "COLLECTOR_NAME",
+    "NAMESPACE",
+    "collect",
+    "install",
+    "remote",
+    "runtime_env",
+    "send_home",
+]
 
 #: The detached collector actor's name and namespace.
 COLLECTOR_NAME = "wdbx_notebook_collector"
@@ -59,7 +69,7 @@ def _ray() -> Any:
 
 
 class _Collector:
-    """The detached actor: the last calls of worker processes that ended."""
+    """The detached actor: drains that workers sent with :func:`send_home`."""
 
     def __init__(self) -> None:
         self.payloads: list[bytes] = []
@@ -125,8 +135,8 @@ def _collector() -> Any:
 
 
 def collect(profiler: Any = None) -> int:
-    """Absorb the calls of Ray workers that have ended since the last collect (results
-    of :func:`remote` tasks bring theirs by themselves); returns the calls added."""
+    """Absorb the calls workers sent with :func:`send_home` since the last collect
+    (results of :func:`remote` tasks bring theirs by themselves); returns the calls added."""
     ray = _ray()
     payloads = ray.get(_collector().take.remote())
     return _absorb_all((pickle.loads(p) for p in payloads), profiler)
@@ -183,23 +193,24 @@ def remote(target: Any = None, **options: Any) -> Any:
 
 
 # -- in each worker process ------------------------------------------------------
+def send_home() -> int:
+    """In a Ray task or actor: send this worker's calls since its previous drain to the
+    collector, where :func:`collect` picks them up; returns the calls sent.
+
+    For calls that no :func:`remote` result carries, e.g. in a plain actor's last
+    method before ``ray.actor.exit_actor()``.
+    """
+    snapshot = drain_here(f"ray worker {socket.gethostname()}:{os.getpid()}")
+    names = snapshot.get_all_operations()
+    if not names:
+        return 0
+    payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+    _ray().get(_collector().push.remote(payload))
+    return sum(snapshot.operation_stats(name).call_count for name in names)
+
+
 def _setup_worker() -> None:
-    """Ray's ``worker_process_setup_hook``: mark a worker, send its last calls at exit."""
+    """Ray's ``worker_process_setup_hook``: mark this process as a Ray worker."""
     global in_worker
-    if in_worker or os.environ.get(_IS_COLLECTOR):
-        return
-    in_worker = True
-    name = f"ray worker {socket.gethostname()}:{os.getpid()}"
-
-    def at_exit() -> None:
-        try:
-            snapshot = drain_here(name)
-            if len(snapshot):
-                payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
-                _ray().get(_collector().push.remote(payload), timeout=10)
-        except Exception as err:
-            from .._operation import warn_internal
-
-            warn_internal("sending this Ray worker's last calls home", err)
-
-    atexit.register(at_exit)
+    if not os.environ.get(_IS_COLLECTOR):
+        in_worker = True
