@@ -57,7 +57,8 @@ def tick_labels(ax: Any) -> list[str]:
     return [t.get_text() for t in ax.get_yticklabels()]
 
 
-@pytest.mark.parametrize("metric", list(METRICS))
+# cpu_share needs CPU time, which this fake-clock data lacks: tests/test_explain.py draws it
+@pytest.mark.parametrize("metric", [m for m in METRICS if m != "cpu_share"])
 def test_bar_lengths_are_the_statistics_worst_first(
     filled: PerformanceProfiler, metric: str
 ) -> None:

@@ -781,12 +781,15 @@ BREAKDOWN_COLORS = {"cpu_ms": "#0072B2", "waiting_ms": "#E69F00", "gc_ms": "#CC7
 _BREAKDOWN_LABELS = {"cpu_ms": "CPU", "waiting_ms": "waiting (off-CPU)", "gc_ms": "GC pauses"}
 
 
-def plot_time_breakdown(source: Any = None, names: Iterable[str] | None = None) -> Any:
+def plot_time_breakdown(
+    source: Any = None, names: Iterable[str] | None = None, *, log_scale: bool = False
+) -> Any:
     """A stacked bar per operation of where its time goes per call (CPU, waiting, GC;
     see :func:`time_breakdown`), as a matplotlib ``Figure`` (no pyplot state).
 
     Operations without CPU figures show their GC part and a hatched remainder
-    ("not measured"), never a made-up split.
+    ("not measured"), never a made-up split. The axis stays linear even with
+    ``log_scale`` (parts of a sum would be distorted); the title says so.
     """
     import numpy as np
 
@@ -820,6 +823,9 @@ def plot_time_breakdown(source: Any = None, names: Iterable[str] | None = None) 
         )
     ax.set_yticks(rows, [shorten(str(n)) for n in frame.index])
     ax.set_xlabel("Mean time per call (ms)")
-    ax.set_title("Where the time goes: CPU, waiting, GC")
+    title = "Where the time goes: CPU, waiting, GC"
+    if log_scale:
+        title += "\n(linear scale: the parts add up to the mean duration)"
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     return fig

@@ -117,6 +117,14 @@ METRICS: dict[str, Metric] = {
             higher_is_worse=False,
             column="Success %",
         ),
+        # lowest first: the operations that mostly wait (see wdbx_notebook.explain)
+        Metric(
+            "cpu_share",
+            "CPU share (% of wall time)",
+            "cpu_share",
+            higher_is_worse=False,
+            column="CPU %",
+        ),
     )
 }
 
@@ -124,7 +132,7 @@ METRICS: dict[str, Metric] = {
 DISTRIBUTION_KINDS = ("box", "violin", "histogram")
 
 #: Every chart the comparison widget offers.
-CHART_KINDS = ("bar", *DISTRIBUTION_KINDS, "timeline")
+CHART_KINDS = ("bar", *DISTRIBUTION_KINDS, "timeline", "breakdown")
 
 #: The most histogram bins a chart draws (more is no longer a histogram a person can read,
 #: and drawing ten million bins takes minutes).

@@ -144,7 +144,7 @@ def _sticky_limits(ax: Any, bars: plots.Bars, log_scale: bool, force: bool = Fal
 
 
 #: Operations each chart kind draws at most (the app's subtitle says how many were left out).
-TOP = {"bar": 25, "box": 20, "violin": 20, "histogram": 8, "timeline": 8}
+TOP = {"bar": 25, "box": 20, "violin": 20, "histogram": 8, "timeline": 8, "breakdown": 25}
 
 
 class PngChartRenderer:
@@ -181,6 +181,15 @@ class PngChartRenderer:
         if request.kind == "bar":
             fig, png = self._bars(request)
             return Chart(png, round(fig.get_figwidth() * self.dpi))
+        if request.kind == "breakdown":
+            from ..explain import plot_time_breakdown
+
+            names = list(request.names)[: TOP["breakdown"]]
+            if request.snapshot is None or not names:
+                fig = self._empty("breakdown", "No successful calls to show yet.")
+            else:
+                fig = plot_time_breakdown(request.snapshot, names, log_scale=request.log_scale)
+            return Chart(self._png(fig), round(fig.get_figwidth() * self.dpi))
         draw = self._timeline if request.kind == "timeline" else self._distribution
         fig = draw(request)
         return Chart(self._png(fig), round(fig.get_figwidth() * self.dpi))

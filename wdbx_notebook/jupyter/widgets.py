@@ -68,6 +68,7 @@ _CHART_LABELS = {
     "violin": "Distribution: violin plot",
     "histogram": "Histogram of durations",
     "timeline": "Timeline with moving average",
+    "breakdown": "Where the time goes: CPU / waiting / GC",
 }
 
 _METRIC_LABELS = {
@@ -80,6 +81,7 @@ _METRIC_LABELS = {
     "calls_per_second": "Calls per second",
     "memory_per_call": "Memory delta per call",
     "success_rate": "Success rate",
+    "cpu_share": "CPU share",
 }
 
 #: Table columns after the operation's name and calls: (metric key, header).
@@ -615,6 +617,10 @@ class ComparisonWidget(widgets.VBox):
             return plots.plot_comparison(names, self.snapshot, metric=request.metric, log_scale=log)
         if request.kind == "timeline":
             return plots.plot_timeline(names, self.snapshot, log_scale=log)
+        if request.kind == "breakdown":
+            from ..explain import plot_time_breakdown
+
+            return plot_time_breakdown(self.snapshot, names, log_scale=log)
         return plots.plot_distribution(names, self.snapshot, kind=request.kind, log_scale=log)
 
     def _chart(self, request: ChartRequest) -> Chart:

@@ -179,6 +179,7 @@ COLUMNS: dict[str, Column] = {
         Column("avg_memory_delta", "Mem/call (KiB)", "memory", drop=2),
         Column("success_rate", "Success %", "percent", drop=1),
         Column("calls_per_second", "Calls/s", "rate", drop=9),
+        Column("cpu_share", "CPU %", "percent", drop=9),
     )
 }
 
