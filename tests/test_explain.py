@@ -378,6 +378,7 @@ def test_findings_from_statistics() -> None:
         "zero\u200bwidth",
         "lone\ud800",
         "two\nlines",
+        "colon: in the name",
         "**bold** $x$",
     ],
 )
@@ -393,7 +394,9 @@ def test_hostile_names_are_escaped(name: str) -> None:
         assert bad not in html
         assert bad not in bundle["text/plain"] or bad == "<script"
     assert "\n" not in bundle["text/plain"].splitlines()[0]
-    assert bundle["text/plain"].splitlines()[0].startswith("Why '")
+    first = bundle["text/plain"].splitlines()[0]
+    assert first.startswith("Why '") and first.endswith(", median 1.00 ms, max 1.00 ms")
+    assert "5 recent successful calls, median 1.00 ms" in html
     assert "var(--jp-ui-font-color1" in html
     repr(explanation)
 

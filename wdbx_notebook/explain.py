@@ -230,22 +230,18 @@ class Explanation:
             machine_text,
         ]
 
-    def _title(self) -> str:
+    def _title_figures(self) -> str:
         f = self.figures
-        title = f"Why {self.name!r} is slow and varies"
-        if f.get("calls"):
-            title += (
-                f": {_plural(f['calls'], 'recent successful call')}, median "
-                f"{format_duration_ms(f['median_ms'])}, max {format_duration_ms(f['max_ms'])}"
-            )
-        return title
+        if not f.get("calls"):
+            return ""
+        return (
+            f": {_plural(f['calls'], 'recent successful call')}, median "
+            f"{format_duration_ms(f['median_ms'])}, max {format_duration_ms(f['max_ms'])}"
+        )
 
     def to_text(self) -> str:
         """The plain-text twin of the HTML display."""
-        f = self.figures
-        title = f"Why '{printable(self.name)}' is slow and varies"
-        if f.get("calls"):
-            title += self._title()[self._title().index(":") :]
+        title = f"Why '{printable(self.name)}' is slow and varies" + self._title_figures()
         lines = [title]
         lines += [f"  - {v.text}" for v in self.verdicts]
         lines += [f"  note: {n}" for n in self.notes]
@@ -262,10 +258,8 @@ class Explanation:
 
     def to_html(self) -> str:
         """The notebook display (JupyterLab colours, so it reads on light and dark themes)."""
-        f = self.figures
         title = f"Why <code>{escape_html(self.name)}</code> is slow and varies"
-        if f.get("calls"):
-            title += escape_html(self._title()[self._title().index(":") :])
+        title += escape_html(self._title_figures())
         border = "1px solid var(--jp-border-color2, #ccc)"
         parts = [
             '<div class="wdbx-explain" style="color: var(--jp-ui-font-color1, inherit);">',
@@ -365,7 +359,7 @@ def explain(
     gc_ns = calls.gc_ns
     cpu_known = cpu >= 0
     gc_known = gc_ns >= 0
-    generations = _gc_generations(source, calls)
+    generations = _gc_generations(source, calls, order.tolist())
 
     # Warm-up: from the recent calls when they still hold the first call, else the summary.
     first_start = snapshot.operation_stats(name).first_success_start_ns
@@ -434,7 +428,7 @@ def explain(
             and count >= GC_MIN_SHARE * examined
             and float(pause.sum()) >= GC_EXCESS_SHARE * float(excess.sum())
         ):
-            gens = [generations[i] for i in order[hit].tolist()] if generations else []
+            gens = [generations.get(i) for i in order[hit].tolist()]
             oldest = max((g for g in gens if g is not None), default=None)
             at_oldest = sum(1 for g in gens if g is not None and g == oldest)
             if oldest is None:
@@ -569,7 +563,7 @@ def explain(
                 "cpu_ms": c / _NS_PER_MS if c >= 0 else None,
                 "waiting_ms": max(d - c, 0.0) / _NS_PER_MS if c >= 0 else None,
                 "gc_ms": g / _NS_PER_MS if g >= 0 else None,
-                "gc_generation": generations[index] if generations and g > 0 else None,
+                "gc_generation": generations.get(index) if g > 0 else None,
                 "warmup": bool(warm_flags[index]),
                 "process_cpu_percent": None
                 if math.isnan(process_pct[index])
@@ -585,34 +579,32 @@ def explain(
     return Explanation(name, verdicts, notes, figures, rows)
 
 
-def _gc_generations(source: Any, calls: Any) -> list[int | None] | None:
-    """The oldest generation collected during each call, from the live recorder; None
-    when the source is not a live profiler on the recorder's clock (a snapshot's calls
-    cannot be placed on the recorder's clock)."""
+def _gc_generations(source: Any, calls: Any, indices: list[int]) -> dict[int, int]:
+    """The oldest generation collected during each of the calls at ``indices``, from
+    the live recorder (calls that overlapped none are left out). Empty when the source
+    is not a live profiler on the recorder's clock: a snapshot's calls cannot be placed
+    on the recorder's clock."""
     if source is None:
         from . import _operation
 
         getter = _operation.shared_profiler
         source = getter() if getter is not None else None
     if source is None or getattr(source, "_gc_pauses", None) is not _gc.pauses:
-        return None
-    offset = int(source.wall_offset_ns)
+        return {}
     recorded = _gc.collections()
-    result: list[int | None] = []
-    if not recorded:
-        return [None] * len(calls)
+    if not recorded or not indices:
+        return {}
     import numpy as np
 
-    starts = np.array([r[0] for r in recorded], dtype=np.int64) + offset
-    ends = np.array([r[1] for r in recorded], dtype=np.int64) + offset
-    gens = np.array([r[2] for r in recorded], dtype=np.int64)
-    earliest = int(starts.min())
-    for start, end in zip(calls.start_ns.tolist(), calls.end_ns.tolist(), strict=True):
-        if start < earliest:
-            result.append(None)  # the recorder no longer holds this call's collections
-            continue
+    offset = int(source.wall_offset_ns)
+    table = np.array(recorded, dtype=np.int64)
+    starts, ends, gens = table[:, 0] + offset, table[:, 1] + offset, table[:, 2]
+    result: dict[int, int] = {}
+    for index in indices:
+        start, end = int(calls.start_ns[index]), int(calls.end_ns[index])
         overlap = (ends > start) & (starts < end)
-        result.append(int(gens[overlap].max()) if overlap.any() else None)
+        if overlap.any():
+            result[index] = int(gens[overlap].max())
     return result
 
 
