@@ -483,5 +483,5 @@ def test_cpu_share_is_a_comparison_metric() -> None:
         shares[name] = 100 * calls.cpu_ns.sum() / calls.duration_ns.sum()
     expected = sorted(shares, key=shares.__getitem__)  # lowest share (most waiting) first
     assert [t.get_text() for t in ax.get_yticklabels()] == expected
-    widths = [patch.get_width() for patch in ax.patches]
+    widths = [patch.get_width() for patch in ax.patches]  # type: ignore[attr-defined]
     assert widths == pytest.approx([shares[n] for n in expected], rel=1e-12)
