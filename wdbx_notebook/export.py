@@ -182,15 +182,13 @@ def to_otel(
             data=Sum(data_points=calls, aggregation_temporality=cumulative, is_monotonic=True),
         ),
     ]
-    from . import __version__
-
     return MetricsData(
         resource_metrics=[
             ResourceMetrics(
                 resource=resource if resource is not None else Resource.create(),
                 scope_metrics=[
                     ScopeMetrics(
-                        scope=InstrumentationScope(scope, __version__),
+                        scope=InstrumentationScope(scope),
                         metrics=metrics,
                         schema_url="",
                     )
