@@ -533,11 +533,12 @@ def compare(
     >>> compare(before, PerformanceProfiler()).empty
     True
     """
-    from .profiler import get_performance_profiler
+    from .snapshot import as_snapshot
 
     _check_options(threshold, resamples, confidence)
     base = _as_source(baseline, "baseline")
-    cur = _as_source(current if current is not None else get_performance_profiler(), "current")
+    # The shared profiler when omitted.
+    cur = as_snapshot(None) if current is None else _as_source(current, "current")
     base_names = base.get_all_operations()
     cur_names = cur.get_all_operations()
     if operations is None:
