@@ -174,6 +174,30 @@ def test_the_package_imports_without_the_engines() -> None:
     assert out.stdout.strip() == "ok"
 
 
+def test_a_wrapper_shipped_by_value_records_in_a_fresh_process(name: str) -> None:
+    """What a Dask or loky worker does with a notebook's function: unpickle it first thing."""
+    import subprocess
+
+    import cloudpickle
+
+    @get_performance_profiler().profile(name, track_memory=False)
+    def shout(text: str) -> str:  # a local function: cloudpickle ships it by value
+        return text.upper()
+
+    code = (
+        "import pickle, sys\n"
+        "f = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(f('hi'))\n"
+        "from wdbx_notebook import get_performance_profiler\n"
+        f"print(get_performance_profiler().get_statistics({name!r})['call_count'])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], input=cloudpickle.dumps(shout), capture_output=True
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout.decode().split() == ["HI", "1"]
+
+
 # -- Dask ------------------------------------------------------------------------------
 def _local_cluster() -> Any:
     from dask.distributed import LocalCluster
