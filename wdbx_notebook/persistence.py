@@ -157,8 +157,8 @@ def _temp_pattern(base: str) -> re.Pattern[str]:
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+    if pid == os.getpid() or os.name == "nt":
+        return True  # (on Windows, os.kill(pid, 0) would send Ctrl-C: rely on the age)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
