@@ -404,12 +404,15 @@ def test_hostile_names_are_escaped(name: str) -> None:
 # -- %wdbx_explain in a real IPython shell -------------------------------------------------
 def test_the_explain_magic() -> None:
     from IPython.core.error import UsageError
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
     from wdbx_notebook.jupyter import magics as magics_module
 
-    shell = start_ipython()
+    # The shell the magic tests started, or one of our own, cleared afterwards (so that
+    # their start_ipython() still makes theirs, whichever file runs first).
+    created = not InteractiveShell.initialized()
+    shell = InteractiveShell.instance()
     profiler = PerformanceProfiler()
     shell.register_magics(magics_module.WdbxMagics(shell, profiler=profiler))
     try:
@@ -431,7 +434,10 @@ def test_the_explain_magic() -> None:
         assert shown["text/plain"].startswith("Why 'a nap' is slow and varies")
         assert "waiting, not computing" in shown["text/html"]
     finally:
-        shell.register_magics(magics_module.WdbxMagics(shell))
+        if created:
+            InteractiveShell.clear_instance()
+        else:
+            shell.register_magics(magics_module.WdbxMagics(shell))
 
 
 def test_the_time_breakdown_chart_draws_the_numbers() -> None:
