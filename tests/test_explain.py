@@ -491,3 +491,29 @@ def test_cpu_share_is_a_comparison_metric() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == expected
     widths = [patch.get_width() for patch in ax.patches]  # type: ignore[attr-defined]
     assert widths == pytest.approx([shares[n] for n in expected], rel=1e-12)
+
+
+def test_report_advice_follows_the_findings() -> None:
+    starts = np.arange(6, dtype=np.int64) * 100 * MS
+    waits = _snapshot(
+        "fetch",
+        start_ns=starts,
+        end_ns=starts + np.array([60, 20, 20, 20, 20, 20], dtype=np.int64) * MS,
+        cpu_ns=[MS // 10] * 6,
+        gc_ns=[0] * 6,
+    )
+    computes = _snapshot(
+        "crunch",
+        start_ns=starts,
+        end_ns=starts + np.array([1, 1, 1, 1, 1, 2], dtype=np.int64) * MS,
+        cpu_ns=np.array([1, 1, 1, 1, 1, 1], dtype=np.int64) * MS,
+        gc_ns=np.array([0, 0, 0, 0, 0, 1], dtype=np.int64) * MS,
+    )
+    text = (waits + computes).report().to_text()
+    advice = text[text.index("PERFORMANCE RECOMMENDATIONS") :]
+    assert "Optimize fetch" not in advice
+    assert "Look at I/O, sleeps or locks in fetch: " in advice
+    assert "waits: 99% off-CPU; look at I/O or sleeps" in advice
+    assert "Warm up or cache the first call of fetch: the first call took 3.0x" not in advice
+    assert "Reduce garbage collection in crunch: 14% of its time is GC pauses" in advice
+    assert "Optimize crunch" not in advice  # fast: not slow, whatever its share of CPU
