@@ -517,3 +517,34 @@ def test_report_advice_follows_the_findings() -> None:
     assert "Warm up or cache the first call of fetch: the first call took 3.0x" not in advice
     assert "Reduce garbage collection in crunch: 14% of its time is GC pauses" in advice
     assert "Optimize crunch" not in advice  # fast: not slow, whatever its share of CPU
+
+
+def test_calls_are_matched_with_a_running_system_sampler() -> None:
+    from wdbx_notebook.diagnostics import SystemDiagnostics
+
+    profiler = PerformanceProfiler()
+    diagnostics = SystemDiagnostics(profiler)
+    nap = profiler.profile("nap")(lambda: time.sleep(0.01))
+    assert diagnostics.start(interval=0.02)
+    try:
+        time.sleep(0.05)
+        for _ in range(12):
+            nap()
+        time.sleep(0.05)
+    finally:
+        diagnostics.stop()
+    samples = diagnostics.to_dataframe()
+    explanation = explain("nap", profiler, system=diagnostics)
+    frame = explanation.to_dataframe()
+    # each call gets the sample whose interval (previous sample, this one] holds its middle
+    stamps = samples.index.values.view(np.int64)
+    calls = profiler.snapshot().calls("nap")
+    middles = calls.start_ns + (calls.end_ns - calls.start_ns) // 2
+    index = np.searchsorted(stamps, middles[frame.index.to_numpy()], side="left")
+    assert ((index > 0) & (index < len(stamps))).all()
+    expected = samples["system_cpu_percent"].to_numpy()[index]
+    assert frame["machine_cpu_percent"].to_numpy().tolist() == expected.tolist()
+    expected = samples["process_cpu_percent"].to_numpy()[index]
+    assert frame["process_cpu_percent"].to_numpy().tolist() == expected.tolist()
+    assert frame["machine_busy"].notna().all()
+    assert not any("not sampled" in note for note in explanation.notes)
