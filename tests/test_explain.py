@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,7 +106,7 @@ class _Node:
         self.payload = list(range(20))
 
 
-def test_collections_inside_calls_are_charged_to_those_calls() -> None:
+def test_collections_inside_calls_are_charged_to_those_calls(tmp_path: Path) -> None:
     profiler = PerformanceProfiler()
     count = [0]
 
@@ -144,6 +145,17 @@ def test_collections_inside_calls_are_charged_to_those_calls() -> None:
     assert verdict.text.startswith(f"GC: {len(with_gc)} of the 10 slowest calls overlap ")
     # gc.collect() collects the oldest generation: the recorder knows the generation
     assert 2 in set(frame["gc_generation"].dropna().tolist())
+
+    # a saved session keeps each call's GC time, not the collections: same calls, no
+    # generation claimed
+    from wdbx_notebook import load_session
+
+    loaded = load_session(profiler.save(tmp_path / "cycles.json")).explain("cycles")
+    again = next(v for v in loaded.verdicts if v.kind == "gc")
+    assert again.figures["calls"] == verdict.figures["calls"]
+    assert again.figures["avg_pause_ms"] == verdict.figures["avg_pause_ms"]
+    assert again.figures["generation"] is None and "a garbage collection" in again.text
+    assert loaded.to_dataframe()["gc_generation"].isna().all()
 
 
 def test_a_cold_first_call_is_a_warm_up_call() -> None:
