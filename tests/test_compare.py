@@ -369,3 +369,20 @@ def test_identical_or_unchanged_data_reads_same_never_1_00x_slower() -> None:
     row = compare(_run({"op": wide}), _run({"op": [int(v * 1.03) for v in wide]})).loc["op"]
     assert row["ci_low"] < 1 < row["ci_high"] and row["change"] == "same"
     assert row["verdict"] == INCONCLUSIVE
+
+
+def test_the_public_compare_stays_callable_after_its_module_is_imported() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import wdbx_notebook\n"
+        "from wdbx_notebook import PerformanceProfiler\n"
+        "p = PerformanceProfiler(track_memory=False)\n"
+        "with p.profile_block('a'): pass\n"
+        "p.compare_operations('a', 'a')  # imports wdbx_notebook.compare, the module\n"
+        "from wdbx_notebook import compare\n"
+        "print(compare(p.snapshot(), p).loc['a', 'baseline_calls'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
