@@ -442,7 +442,9 @@ def test_the_explain_magic() -> None:
         with capture_output():
             ran = shell.run_cell("%wdbx_explain 'a nap'", store_history=False)
         assert ran.success and isinstance(ran.result, Explanation)
-        shown, _ = shell.display_formatter.format(ran.result, include=("text/plain", "text/html"))
+        formatter = shell.display_formatter
+        assert formatter is not None
+        shown, _ = formatter.format(ran.result, include=("text/plain", "text/html"))
         assert shown["text/plain"].startswith("Why 'a nap' is slow and varies")
         assert "waiting, not computing" in shown["text/html"]
     finally:
