@@ -45,7 +45,7 @@ from typing import Any
 from . import _gc
 from ._units import format_duration_ms
 from .report.escape import escape_html, printable
-from .snapshot import as_snapshot
+from .snapshot import Snapshot, as_snapshot
 from .stats import WARMUP_FACTOR, WARMUP_MIN_CALLS
 
 __all__ = [
@@ -336,7 +336,7 @@ def explain(
         raise ValueError(f"slowest must be an int >= 1, got {slowest!r}")
     import numpy as np
 
-    snapshot = as_snapshot(source)
+    snapshot = _snapshot_of(source, name)
     summary = snapshot.summary(name)  # an unknown name raises KeyError with suggestions
     columns = snapshot.calls(name)
     calls = columns.take(columns.success)
@@ -354,7 +354,6 @@ def explain(
     notes: list[str] = []
 
     order = np.argsort(-durations, kind="stable")[:slowest]
-    top = calls.take(order)
     cpu = calls.cpu_ns
     gc_ns = calls.gc_ns
     cpu_known = cpu >= 0
@@ -575,8 +574,27 @@ def explain(
                 "thread": calls.thread[index],
             }
         )
-    del top
     return Explanation(name, verdicts, notes, figures, rows)
+
+
+def _snapshot_of(source: Any, name: str) -> Any:
+    """A snapshot holding ``name``: of that operation alone for a live profiler (a
+    snapshot of every operation costs time in a session with thousands of them)."""
+    if source is None:
+        from . import _operation
+
+        getter = _operation.shared_profiler
+        source = getter() if getter is not None else None
+    if source is not None and not isinstance(source, Snapshot):
+        take = getattr(source, "snapshot", None)
+        if callable(take):
+            try:
+                taken = take([name])
+            except TypeError:  # a snapshot() without names
+                taken = None
+            if isinstance(taken, Snapshot):
+                return taken
+    return as_snapshot(source)
 
 
 def _gc_generations(source: Any, calls: Any, indices: list[int]) -> dict[int, int]:
