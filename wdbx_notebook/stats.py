@@ -419,11 +419,12 @@ class OperationStats:
     def summary(self) -> OperationSummary:
         """The typed summary behind ``get_statistics`` (see the module doc)."""
         n = self.success_count
-        quantiles = (
-            self.distribution.quantiles_ns(f for _, f in PERCENTILES)
-            if n
-            else [0.0] * len(PERCENTILES)
-        )
+        fractions = [f for _, f in PERCENTILES]
+        if n >= WARMUP_MIN_CALLS:  # the others' median if the first call is a warm-up call
+            fractions.append((n - 2) / (2 * (n - 1)))
+        quantiles = self.distribution.quantiles_ns(fractions) if n else [0.0] * len(fractions)
+        rest_ns = quantiles[-1] if n >= WARMUP_MIN_CALLS else None
+        quantiles = quantiles[: len(PERCENTILES)]
         std_ns = math.sqrt(max(self.duration_m2, 0.0) / (n - 1)) if n >= 2 else 0.0
         span_ns = (
             self.last_end_ns - self.first_start_ns
@@ -447,7 +448,7 @@ class OperationStats:
         }
         for (key, _), value in zip(PERCENTILES, quantiles, strict=True):
             values[key] = value / _NS_PER_MS
-        steady_ns, warmup_calls = self._steady_median_ns(quantiles[0])
+        steady_ns, warmup_calls = self._steady_median_ns(quantiles[0], rest_ns)
         cpu_ms = self.cpu_sum_ns / self.cpu_count / _NS_PER_MS if self.cpu_count else None
         wall_ms = self.cpu_wall_sum_ns / self.cpu_count / _NS_PER_MS if self.cpu_count else None
         values.update(
@@ -484,20 +485,21 @@ class OperationStats:
         )
         return OperationSummary(values)
 
-    def _steady_median_ns(self, median_ns: float) -> tuple[float | None, int]:
+    def _steady_median_ns(
+        self, median_ns: float, rest_ns: float | None
+    ) -> tuple[float | None, int]:
         """``(median without the warm-up call, warm-up calls)``: the first successful call
         is a warm-up call when it took more than :data:`WARMUP_FACTOR` times the median of
         the others, with at least :data:`WARMUP_MIN_CALLS` successful calls."""
         n, first = self.success_count, self.first_duration_ns
         if not n:
             return None, 0
-        if n < WARMUP_MIN_CALLS or first is None or first <= median_ns:
+        if rest_ns is None or first is None or first <= median_ns:
             return median_ns, 0  # at or below the median: no other median is a fifth of it
         # Were the first call above the others' median, the others' median would be the
         # type-7 quantile of all calls at rank (n - 2) / 2: below it, removing one value
         # from the top leaves every order statistic it reads in place. When the first
         # call is not above it, it cannot be 5x the others' median either.
-        rest_ns = self.distribution.quantiles_ns([(n - 2) / (2 * (n - 1))])[0]
         if first > WARMUP_FACTOR * rest_ns:
             return rest_ns, 1
         return median_ns, 0
