@@ -562,3 +562,26 @@ def test_calls_are_matched_with_a_running_system_sampler() -> None:
     assert frame["process_cpu_percent"].to_numpy().tolist() == expected.tolist()
     assert frame["machine_busy"].notna().all()
     assert not any("not sampled" in note for note in explanation.notes)
+
+
+def test_steady_median_past_the_exact_sample() -> None:
+    from wdbx_notebook.stats import EXACT_SAMPLE_LIMIT, SKETCH_RELATIVE_ERROR
+
+    n = EXACT_SAMPLE_LIMIT + 500
+    rng = np.random.default_rng(7)
+    durations = rng.integers(1 * MS, 3 * MS, n).astype(np.int64)
+    durations[0] = 400 * MS
+    starts = np.arange(n, dtype=np.int64) * 10 * MS
+    stats = OperationStats()
+    stats.add_successes(starts, starts + durations)
+    summary = stats.summary()
+    assert not summary["percentiles_exact"]
+    assert summary["warmup_calls"] == 1
+    assert summary["first_call_ms"] == 400.0
+    rest = np.median(durations[1:]) / MS
+    assert abs(summary["steady_median_ms"] - rest) <= 2 * SKETCH_RELATIVE_ERROR * rest
+    durations[0] = 2 * MS  # no warm-up: the steady median is the median
+    plain = OperationStats()
+    plain.add_successes(starts, starts + durations)
+    assert plain.summary()["warmup_calls"] == 0
+    assert plain.summary()["steady_median_ms"] == plain.summary()["median_duration_ms"]
