@@ -50,3 +50,17 @@ def shared_profiler() -> Iterator[PerformanceProfiler]:
     yield shared
     shared.reset_statistics()
     shared.enable()
+
+
+def session_shell() -> object:
+    """The test session's one IPython shell, whichever test file asks first.
+
+    IPython's ``globalipapp.start_ipython()`` (and ``get_ipython()``) return the
+    shell only on their first call and ``None`` after, so every file that needs
+    the shell asks here.
+    """
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    started = start_ipython()
+    return started if started is not None else TerminalInteractiveShell.instance()

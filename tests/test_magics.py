@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.testing.globalipapp import start_ipython
+from conftest import session_shell
 from IPython.utils.capture import capture_output
 
 from wdbx_notebook import PerformanceProfiler, _units, get_performance_profiler
@@ -34,7 +34,7 @@ SUMMARY = re.compile(
 
 @pytest.fixture(scope="module")
 def shell() -> Any:
-    ip = start_ipython()
+    ip = session_shell()
     # Without this the shell formats only text/plain.
     ip.display_formatter.active_types = ip.display_formatter.format_types
     return ip
