@@ -421,10 +421,16 @@ def test_the_explain_magic() -> None:
 
     from wdbx_notebook.jupyter import magics as magics_module
 
-    # The shell the magic tests started, or one of our own, cleared afterwards (so that
-    # their start_ipython() still makes theirs, whichever file runs first).
+    # The shell the magic tests started, or one of our own, cleared afterwards: their
+    # start_ipython() makes the session's shell only on its first call, so this test must
+    # neither start it nor leave a shell of another class behind.
     created = not InteractiveShell.initialized()
-    shell = InteractiveShell.instance()
+    shell: Any = InteractiveShell.instance()
+    manager = shell.magics_manager
+    saved = (
+        {kind: dict(table) for kind, table in manager.magics.items()},
+        dict(manager.registry),
+    )
     profiler = PerformanceProfiler()
     shell.register_magics(magics_module.WdbxMagics(shell, profiler=profiler))
     try:
@@ -447,11 +453,14 @@ def test_the_explain_magic() -> None:
         shown, _ = formatter.format(ran.result, include=("text/plain", "text/html"))
         assert shown["text/plain"].startswith("Why 'a nap' is slow and varies")
         assert "waiting, not computing" in shown["text/html"]
-    finally:
+    finally:  # the shell's magics as they were, as the magic tests expect
         if created:
             InteractiveShell.clear_instance()
-        else:
-            shell.register_magics(magics_module.WdbxMagics(shell))
+        for kind, table in saved[0].items():
+            manager.magics[kind].clear()
+            manager.magics[kind].update(table)
+        manager.registry.clear()
+        manager.registry.update(saved[1])
 
 
 def test_the_time_breakdown_chart_draws_the_numbers() -> None:
