@@ -45,12 +45,13 @@ def _busy_profiler(calls: int = 12) -> PerformanceProfiler:
 
 
 def _cpu_bound_rounds() -> tuple[PerformanceProfiler, float]:
-    """The busy loop, in short rounds of 6 calls, up to ten: on a machine shared with
+    """The busy loop, in short rounds of 6 calls for up to 4 seconds: on a machine shared with
     other processes a round can lose its CPU for a while (the other processes' time is
     off-CPU time of this thread); the best round shows the work itself. A short sleep
     before each round lets the scheduler owe this thread its share."""
     best: tuple[PerformanceProfiler, float] | None = None
-    for _ in range(20):
+    deadline = time.monotonic() + 4.0
+    while best is None or time.monotonic() < deadline:
         time.sleep(0.02)
         profiler = _busy_profiler(6)
         share = profiler.get_statistics("spin")["cpu_share"]
