@@ -17,13 +17,25 @@ import importlib
 import typing
 from typing import Any
 
-# Only the warning types load now. Every other name loads its submodule when first
+# Only these load now: the warning types, two tiny modules that hand the views to
+# the core, and compare (below). Every other name loads its submodule when first
 # used (PEP 562): the decorator only the core (profiler, hot path, aggregates, no
 # numpy until statistics are read), a plot matplotlib, a DataFrame pandas.
+#
+# The core's shortcuts (profiler.report(), snapshot.save(), ...) call the views
+# through _hooks instead of importing above themselves; _views imports its readers
+# only when a shortcut is used.
+#
+# A function named like its submodule is bound now: importing the submodule later
+# (which any ``from .compare import ...`` does) would otherwise set the package's
+# attribute to the module. compare.py imports nothing heavy at module level.
+from . import _hooks, _views
 from ._warnings import PerformanceWarning, ProfilerInternalWarning, WdbxWarning
+from .compare import compare, comparison_markdown
+
+_hooks.install_views(_views)
 
 if typing.TYPE_CHECKING:
-    from .compare import compare, comparison_markdown
     from .diagnostics import SystemDiagnostics, system_diagnostics
     from .frames import history_dataframe, statistics_dataframe
     from .persistence import load_session, merge_sessions
@@ -45,8 +57,6 @@ _LAZY = {
     "Snapshot": "snapshot",
     "SystemDiagnostics": "diagnostics",
     "UnknownOperationError": "profiler",
-    "compare": "compare",
-    "comparison_markdown": "compare",
     "generate_performance_report": "report",
     "get_performance_profiler": "profiler",
     "history_dataframe": "frames",

@@ -33,8 +33,8 @@ from .stats import OperationStats, OperationSummary
 FLUSH_EVERY = 4096
 
 #: Set by :mod:`.profiler`: returns the process's shared profiler. An operation,
-#: its pending lists and the enabled flag unpickle into that profiler, so a
-#: wrapper shipped to another process records there.
+#: its pending lists and the enabled flag unpickle into that profiler (through
+#: :data:`resolvers`), so a wrapper shipped to another process records there.
 shared_profiler: Callable[[], Any] | None = None
 
 
@@ -59,7 +59,7 @@ class State:
         self.enabled = enabled
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_shared_state, ())
+        return (resolvers["state"], ())
 
 
 class Pending(list):
@@ -73,7 +73,7 @@ class Pending(list):
         self.kind = kind
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_shared_pending, (self.operation, self.kind))
+        return (resolvers["pending"], (self.operation, self.kind))
 
 
 class Limit(list):
@@ -90,7 +90,7 @@ class Limit(list):
         self.kind = kind
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_shared_limit, (self.operation, self.kind))
+        return (resolvers["limit"], (self.operation, self.kind))
 
 
 class _Limits(dict):
@@ -109,32 +109,11 @@ class _Limits(dict):
         return limit
 
 
-def _shared() -> Any:
-    # profiler.py sets the getter when imported; ``import wdbx_notebook`` loads it lazily,
-    # so a wrapper unpickled in a fresh process (a Dask or loky worker) loads it here. By
-    # name, at run time: the core's import graph keeps no edge back to the registry.
-    if shared_profiler is None:
-        import importlib
-
-        importlib.import_module(f"{__package__}.profiler")
-    assert shared_profiler is not None, "wdbx_notebook.profiler was not imported"
-    return shared_profiler()
-
-
-def _shared_state() -> State:
-    return _shared()._state
-
-
-def _shared_operation(name: str) -> _Operation:
-    return _shared()._operation(name)
-
-
-def _shared_pending(name: str, kind: str) -> Pending:
-    return getattr(_shared_operation(name), kind)
-
-
-def _shared_limit(name: str, kind: str) -> Limit:
-    return _shared_operation(name).limits[kind]
+#: Set by :mod:`.profiler` on import: ``kind -> resolver`` of the same-named object
+#: of the shared profiler ("state", "operation", "pending", "limit"). Pickles name
+#: these functions of profiler.py, so unpickling imports it where it is needed
+#: (a fresh worker process), and this module needs no import of the profiler.
+resolvers: dict[str, Callable[..., Any]] = {}
 
 
 class _Operation:
@@ -198,7 +177,7 @@ class _Operation:
         self.listeners: list[Callable[[str], None]] = []
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_shared_operation, (self.name,))
+        return (resolvers["operation"], (self.name,))
 
     # -- recording ---------------------------------------------------------
     def pending_lists(self) -> list[tuple[str, Pending]]:

@@ -2,8 +2,8 @@
 
 ``profiler.report()``, ``snapshot.to_dataframe()``, ``profiler.save(path)``
 and friends are conveniences over functions of the readers. They live here,
-above every reader, so that the core (``profiler.py``, ``snapshot.py``) reaches
-up to exactly one module, from one place each, and each reader is imported
+above every reader; the package's ``__init__`` hands this module to the core
+(:mod:`._hooks`), so the core never imports it, and each reader is imported
 only when its shortcut is first used.
 """
 

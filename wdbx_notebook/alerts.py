@@ -59,9 +59,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._operation import warn_internal
 from ._warnings import PerformanceWarning
-from .profiler import PerformanceProfiler
 
 if TYPE_CHECKING:
+    from .profiler import PerformanceProfiler
     from .snapshot import Snapshot
 
 #: The most calls between two checks of a rule on a figure that is O(1) to
@@ -473,6 +473,11 @@ _registries: weakref.WeakKeyDictionary[PerformanceProfiler, _Alerts] = weakref.W
 _registries_lock = threading.Lock()
 
 
+def _is_live_profiler(candidate: object) -> bool:
+    # Alerts need a profiler that records (snapshots do not): one with the public hooks.
+    return all(callable(getattr(candidate, hook, None)) for hook in ("watch", "on_new_operation"))
+
+
 def _registry(profiler: PerformanceProfiler, create: bool = True) -> _Alerts | None:
     with _registries_lock:
         registry = _registries.get(profiler)
@@ -547,7 +552,7 @@ def add_alert(
     >>> add_alert(profiler, "search*", above=100).describe()
     "p95_duration_ms of 'search*' above 100"
     """
-    if not isinstance(profiler, PerformanceProfiler):
+    if not _is_live_profiler(profiler):
         raise TypeError(f"add_alert() needs a PerformanceProfiler, got {type(profiler).__name__}")
     if not isinstance(pattern, str) or not pattern.strip():
         raise TypeError(f"pattern must be a non-empty glob string such as 'db.*', got {pattern!r}")

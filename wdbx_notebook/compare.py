@@ -46,8 +46,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -656,16 +654,3 @@ def comparison_markdown(frame: Any, title: str = "Performance comparison") -> st
     from .report.comparison import comparison_markdown as render
 
     return render(frame, title)
-
-
-class _CallableModule(types.ModuleType):
-    """``wdbx_notebook.compare`` is the function :func:`compare`, but importing this
-    submodule (``from .compare import ...`` anywhere) makes Python set the package's
-    ``compare`` attribute to the module. Calling the module calls the function, so
-    ``from wdbx_notebook import compare; compare(...)`` works whichever it gets."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

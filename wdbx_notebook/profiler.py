@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar, overload
 
 from . import _clock, _environment, _gc, _memory, _operation
+from ._hooks import views
 from ._operation import FLUSH_EVERY, State, _Operation, warn_internal
 from ._warnings import WdbxWarning
 from ._wrappers import ProfileBlock, async_wrapper, block_factory, sync_wrapper
@@ -636,56 +637,42 @@ class PerformanceProfiler:
         self._sources = {}
         self._source_stats = {}
 
-    # -- shortcuts to the views (they live above the core, in _views) ----------
+    # -- shortcuts to the views (in _views, above every reader; see _hooks) -----
     def to_dataframe(self, **options: Any) -> Any:
         """One row per operation, one column per statistic (a pandas DataFrame)."""
-        from . import _views
-
-        return _views.to_dataframe(self, **options)
+        return views().to_dataframe(self, **options)
 
     def history_dataframe(self, name: str | None = None, **options: Any) -> Any:
         """One row per recorded call (a pandas DataFrame).
 
         See :func:`wdbx_notebook.frames.history_dataframe` for the options.
         """
-        from . import _views
-
-        return _views.history_dataframe(self, name, **options)
+        return views().history_dataframe(self, name, **options)
 
     def report(self, format_type: str = "text") -> Any:
         """A :class:`~wdbx_notebook.report.PerformanceReport` of this profiler, right now."""
-        from . import _views
-
-        return _views.report(self, format_type)
+        return views().report(self, format_type)
 
     def explain(self, name: str) -> Any:
         """Why one operation is slow or varies (CPU vs waiting, GC, warm-up, a busy machine)."""
-        from . import _views
-
-        return _views.explain(self, name)
+        return views().explain(self, name)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from . import _views
-
-        return _views.mimebundle(self)
+        return views().mimebundle(self)
 
     def save(self, path: Any) -> Any:
         """Save every operation's aggregates and recent calls to a JSON session file.
 
         See :mod:`wdbx_notebook.persistence`.
         """
-        from . import _views
-
-        return _views.save(self, path)
+        return views().save(self, path)
 
     def compare_operations(self, a: str, b: str, **options: Any) -> Any:
         """Compare two operations of this profiler.
 
         See :func:`wdbx_notebook.compare.compare_operations`.
         """
-        from . import _views
-
-        return _views.compare_operations(self, a, b, **options)
+        return views().compare_operations(self, a, b, **options)
 
     def add_alert(
         self,
@@ -709,21 +696,15 @@ class PerformanceProfiler:
         >>> profiler = PerformanceProfiler()
         >>> rule = profiler.add_alert("vector_*", metric="p95_duration_ms", above=50.0)
         """
-        from . import _views
-
-        return _views.add_alert(self, pattern, metric, above, below, callback, baseline, **options)
+        return views().add_alert(self, pattern, metric, above, below, callback, baseline, **options)
 
     def list_alerts(self) -> Any:
         """The alert rules of this profiler; see :mod:`wdbx_notebook.alerts`."""
-        from . import _views
-
-        return _views.list_alerts(self)
+        return views().list_alerts(self)
 
     def remove_alert(self, rule: Any = None) -> Any:
         """Remove one alert rule (or all); see :mod:`wdbx_notebook.alerts`."""
-        from . import _views
-
-        return _views.remove_alert(self, rule)
+        return views().remove_alert(self, rule)
 
     def __repr__(self) -> str:
         ops = self.get_all_operations()
@@ -782,4 +763,26 @@ def _after_fork_in_child() -> None:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
+
+# What a pickled wrapper's operation, pending lists, thresholds and enabled flag
+# become in the process that unpickles them: those of its shared profiler.
+def _shared_state() -> State:
+    return get_performance_profiler()._state
+
+
+def _shared_operation(name: str) -> _Operation:
+    return get_performance_profiler()._operation(name)
+
+
+def _shared_pending(name: str, kind: str) -> Any:
+    return getattr(_shared_operation(name), kind)
+
+
+def _shared_limit(name: str, kind: str) -> Any:
+    return _shared_operation(name).limits[kind]
+
+
 _operation.shared_profiler = get_performance_profiler
+_operation.resolvers.update(
+    state=_shared_state, operation=_shared_operation, pending=_shared_pending, limit=_shared_limit
+)

@@ -27,6 +27,7 @@ from typing import Any
 
 from . import _operation
 from ._calls import CallColumns
+from ._hooks import views
 from .stats import OperationStats, OperationSummary
 
 __all__ = ["CallColumns", "Snapshot", "UnknownOperationError", "as_snapshot", "merge"]
@@ -296,41 +297,29 @@ class Snapshot:
         """This snapshot (views accept anything with ``.snapshot()``)."""
         return self
 
-    # -- the shortcuts every view offers (they live above the core) -------------
+    # -- shortcuts to the views (in _views, above every reader; see _hooks) -----
     def to_dataframe(self, **options: Any) -> Any:
         """One row per operation (a pandas DataFrame); see ``statistics_dataframe``."""
-        from . import _views
-
-        return _views.to_dataframe(self, **options)
+        return views().to_dataframe(self, **options)
 
     def history_dataframe(self, name: str | None = None, **options: Any) -> Any:
         """One row per recent call; see :func:`wdbx_notebook.history_dataframe`."""
-        from . import _views
-
-        return _views.history_dataframe(self, name, **options)
+        return views().history_dataframe(self, name, **options)
 
     def report(self, format_type: str = "text") -> Any:
         """A :class:`~wdbx_notebook.PerformanceReport` of this snapshot."""
-        from . import _views
-
-        return _views.report(self, format_type)
+        return views().report(self, format_type)
 
     def explain(self, name: str) -> Any:
         """Why one operation is slow or varies; see :func:`wdbx_notebook.explain`."""
-        from . import _views
-
-        return _views.explain(self, name)
+        return views().explain(self, name)
 
     def save(self, path: str | os.PathLike[str]) -> str:
         """Write this snapshot to a session file (atomically); returns the path."""
-        from . import _views
-
-        return _views.save(self, path)
+        return views().save(self, path)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from . import _views
-
-        return _views.mimebundle(self)
+        return views().mimebundle(self)
 
     # -- combining, copying, pickling ------------------------------------------
     def __add__(self, other: object) -> Snapshot:

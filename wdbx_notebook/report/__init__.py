@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..snapshot import as_snapshot
 from .base import FORMATS, ReportData, StatisticsSource, collect
 from .html import render_html
 from .markdown import render_markdown
@@ -122,8 +123,4 @@ def generate_performance_report(
     >>> report = generate_performance_report("markdown")
     """
     _check_format(format_type)
-    if profiler is None:
-        from ..profiler import get_performance_profiler
-
-        profiler = get_performance_profiler()
-    return PerformanceReport(profiler, format_type).render()
+    return PerformanceReport(as_snapshot(profiler), format_type).render()
