@@ -37,6 +37,8 @@ _hooks.install_views(_views)
 
 if typing.TYPE_CHECKING:
     from .diagnostics import SystemDiagnostics, system_diagnostics
+    from .distributed import collected
+    from .export import PrometheusCollector, to_otel
     from .frames import history_dataframe, statistics_dataframe
     from .persistence import load_session, merge_sessions
     from .plots import plot_comparison, plot_distribution, plot_timeline, plot_trend
@@ -53,10 +55,12 @@ if typing.TYPE_CHECKING:
 _LAZY = {
     "PerformanceProfiler": "profiler",
     "PerformanceReport": "report",
+    "PrometheusCollector": "export",
     "ProfileBlock": "profiler",
     "Snapshot": "snapshot",
     "SystemDiagnostics": "diagnostics",
     "UnknownOperationError": "profiler",
+    "collected": "distributed",
     "generate_performance_report": "report",
     "get_performance_profiler": "profiler",
     "history_dataframe": "frames",
@@ -68,6 +72,7 @@ _LAZY = {
     "plot_trend": "plots",
     "statistics_dataframe": "frames",
     "system_diagnostics": "diagnostics",
+    "to_otel": "export",
 }
 
 __version__ = "0.1.0"
@@ -78,11 +83,13 @@ __all__ = [
     "PerformanceWarning",
     "ProfileBlock",
     "ProfilerInternalWarning",
+    "PrometheusCollector",
     "Snapshot",
     "SystemDiagnostics",
     "UnknownOperationError",
     "WdbxWarning",
     "__version__",
+    "collected",
     "compare",
     "comparison_markdown",
     "comparison_widget",
@@ -98,6 +105,7 @@ __all__ = [
     "plot_trend",
     "statistics_dataframe",
     "system_diagnostics",
+    "to_otel",
     "unload_ipython_extension",
 ]
 
