@@ -494,25 +494,6 @@ def _check_number(value: object, name: str) -> float | None:
     return float(value)
 
 
-def _as_baseline(baseline: object) -> Snapshot | None:
-    import os
-
-    from .persistence import load_session
-    from .snapshot import as_snapshot
-
-    if baseline is None:
-        return None
-    if isinstance(baseline, (str, os.PathLike)):
-        return load_session(baseline)
-    try:
-        return as_snapshot(baseline)
-    except TypeError:
-        raise TypeError(
-            "baseline must be a Snapshot, a PerformanceProfiler or a session file path, "
-            f"got {type(baseline).__name__} {baseline!r}"
-        ) from None
-
-
 def add_alert(
     profiler: PerformanceProfiler,
     pattern: str,
@@ -575,7 +556,9 @@ def add_alert(
         raise ValueError(
             f"threshold must be a fraction between 0 and 1 such as 0.05, got {threshold!r}"
         )
-    snapshot_baseline = _as_baseline(baseline)
+    from .persistence import as_session
+
+    snapshot_baseline = None if baseline is None else as_session(baseline, "baseline")
     if snapshot_baseline is None:
         metrics = _metric_names()
         if metric not in metrics:

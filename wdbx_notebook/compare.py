@@ -43,7 +43,6 @@ keeps, up to its ``history_limit``):
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from typing import TYPE_CHECKING, Any
@@ -323,21 +322,6 @@ def _check_options(threshold: object, resamples: object, confidence: object) -> 
 
 
 # -- sources -----------------------------------------------------------------------
-def _as_source(value: object, role: str) -> Snapshot:
-    from .persistence import load_session
-    from .snapshot import as_snapshot
-
-    if isinstance(value, (str, os.PathLike)):
-        return load_session(value)
-    if value is not None:
-        with contextlib.suppress(TypeError):
-            return as_snapshot(value)
-    raise TypeError(
-        f"compare() {role} must be a Snapshot, a PerformanceProfiler or a session file path, "
-        f"got {type(value).__name__} {value!r}"
-    )
-
-
 def held_calls(baseline: Snapshot, name: str) -> set[tuple[int, int]]:
     """``(start_ns, end_ns)`` of each call of ``name`` the baseline holds (reusable:
     a snapshot never changes)."""
@@ -533,12 +517,13 @@ def compare(
     >>> compare(before, PerformanceProfiler()).empty
     True
     """
+    from .persistence import as_session
     from .snapshot import as_snapshot
 
     _check_options(threshold, resamples, confidence)
-    base = _as_source(baseline, "baseline")
+    base = as_session(baseline, "compare() baseline")
     # The shared profiler when omitted.
-    cur = as_snapshot(None) if current is None else _as_source(current, "current")
+    cur = as_snapshot(None) if current is None else as_session(current, "compare() current")
     base_names = base.get_all_operations()
     cur_names = cur.get_all_operations()
     if operations is None:

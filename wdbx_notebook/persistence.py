@@ -1020,15 +1020,21 @@ def _decode(name: str, raw: bytes) -> Any:
 
 
 # -- merging -------------------------------------------------------------------
-def _as_snapshot(item: object, position: int) -> Snapshot:
-    if isinstance(item, (str, os.PathLike)):
-        return load_session(item)
-    if item is not None:
+def as_session(value: object, what: str) -> Snapshot:
+    """A Snapshot of ``value``: a session file path (loaded), a Snapshot, or anything
+    with ``.snapshot()`` (a live profiler). ``what`` names the argument in the error.
+
+    The one place a "session" argument (``compare``'s sides, an alert's baseline,
+    ``merge_sessions``' items) becomes a Snapshot.
+    """
+    if isinstance(value, (str, os.PathLike)):
+        return load_session(value)
+    if value is not None:
         with contextlib.suppress(TypeError):
-            return as_snapshot(item)
+            return as_snapshot(value)
     raise TypeError(
-        f"merge_sessions() item {position} must be a Snapshot, a PerformanceProfiler or a "
-        f"session file path, got {type(item).__name__} {item!r}"
+        f"{what} must be a Snapshot, a PerformanceProfiler or a session file path, "
+        f"got {type(value).__name__} {value!r}"
     )
 
 
@@ -1055,7 +1061,7 @@ def merge_sessions(
     """
     if isinstance(sessions, (str, os.PathLike, Snapshot)):
         raise TypeError("merge_sessions() takes a list of sessions, e.g. merge_sessions([a, b])")
-    parts = [_as_snapshot(item, i) for i, item in enumerate(sessions)]
+    parts = [as_session(item, f"merge_sessions() item {i}") for i, item in enumerate(sessions)]
     if not parts:
         raise ValueError("merge_sessions() needs at least one session, got an empty list")
     return merge(parts)
