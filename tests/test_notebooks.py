@@ -232,7 +232,7 @@ def test_make_demo_writes_html_and_report(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     html_path, report_path, report_html = (
-        Path(line.split(": ", 1)[1].strip()) for line in lines if ": " in line
+        Path(line.split(": ", 1)[1].strip()) for line in lines[:3]
     )
     assert html_path == tmp_path / "build" / "quickstart.html"
     assert report_path == tmp_path / "build" / "performance_report.md"

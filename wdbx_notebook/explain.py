@@ -770,7 +770,7 @@ def time_breakdown(source: Any = None, names: Iterable[str] | None = None) -> An
         s = snapshot.summary(name)
         n = int(s["success_count"])
         total = float(s["avg_duration_ms"]) if n else np.nan
-        gc_ms = float(s["gc_pause_ms"]) / n if n else np.nan
+        gc_ms = float(s["gc_pause_ms"]) / n if n and s["gc_pause_ms"] is not None else np.nan
         if s["avg_cpu_ms"] is None or not n:
             cpu_ms = waiting_ms = np.nan
         else:

@@ -713,6 +713,7 @@ def _check_aggregates(name: str, stats: Any) -> OperationStats:
         ("cpu_wall_sum_ns", _INT64_MAX),
         ("gc_sum_ns", _INT64_MAX),
         ("gc_call_count", ok),
+        ("gc_known_count", ok),
     ):
         if key in stats:
             _int(stats[key], f"{where}: {key}", low=0, high=most)

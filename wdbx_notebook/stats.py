@@ -244,6 +244,7 @@ class OperationStats:
         "first_start_ns",
         "first_success_start_ns",
         "gc_call_count",
+        "gc_known_count",
         "gc_sum_ns",
         "last_end_ns",
         "memory_count",
@@ -277,6 +278,8 @@ class OperationStats:
         # Time spent in garbage collection inside successful calls.
         self.gc_sum_ns = 0
         self.gc_call_count = 0
+        # Successful calls whose GC time is known (the recorder ran, on the default clock).
+        self.gc_known_count = 0
         # The earliest successful call (by start, ns since the epoch) and its duration.
         self.first_success_start_ns: int | None = None
         self.first_duration_ns: int | None = None
@@ -317,11 +320,15 @@ class OperationStats:
                 self.cpu_count += int(known.sum())
                 self.cpu_sum_ns += int(cpu_ns[known].sum())
                 self.cpu_wall_sum_ns += int(durations[known].sum())
-        if gc_ns is not None and not (gc_ns.strides == (0,) and gc_ns[0] <= 0):
-            paused = gc_ns > 0
-            if paused.any():
-                self.gc_call_count += int(paused.sum())
-                self.gc_sum_ns += int(gc_ns[paused].sum())
+        if gc_ns is not None and len(gc_ns):
+            if gc_ns.strides == (0,):  # one value throughout: unknown, or no GC at all
+                self.gc_known_count += n if gc_ns[0] >= 0 else 0
+            else:
+                self.gc_known_count += int((gc_ns >= 0).sum())
+                paused = gc_ns > 0
+                if paused.any():
+                    self.gc_call_count += int(paused.sum())
+                    self.gc_sum_ns += int(gc_ns[paused].sum())
         self._add_span(starts, ends, wall_offset_ns)
         self._add_memory(mem_before, mem_after)
 
@@ -399,6 +406,7 @@ class OperationStats:
         self.cpu_wall_sum_ns += other.cpu_wall_sum_ns
         self.gc_sum_ns += other.gc_sum_ns
         self.gc_call_count += other.gc_call_count
+        self.gc_known_count += other.gc_known_count
         if other.first_success_start_ns is not None and (
             self.first_success_start_ns is None
             or other.first_success_start_ns < self.first_success_start_ns
@@ -474,8 +482,8 @@ class OperationStats:
                 "avg_waiting_ms": None
                 if cpu_ms is None or wall_ms is None
                 else max(wall_ms - cpu_ms, 0.0),
-                "gc_pause_ms": self.gc_sum_ns / _NS_PER_MS,
-                "calls_with_gc": self.gc_call_count,
+                "gc_pause_ms": self.gc_sum_ns / _NS_PER_MS if self.gc_known_count else None,
+                "calls_with_gc": self.gc_call_count if self.gc_known_count else None,
                 "first_call_ms": None
                 if self.first_duration_ns is None
                 else self.first_duration_ns / _NS_PER_MS,
@@ -536,6 +544,7 @@ OPTIONAL_FIELDS = frozenset(
         "cpu_wall_sum_ns",
         "gc_sum_ns",
         "gc_call_count",
+        "gc_known_count",
         "first_success_start_ns",
         "first_duration_ns",
     }
