@@ -472,8 +472,9 @@ class PerformanceProfiler:
         ``memory_call_count``, ``calls_per_second`` (calls over the span from
         the first start to the last end), ``first_call`` and ``last_call``
         (seconds since the epoch), ``errors_by_type``, ``percentiles_exact``,
-        and where measured ``avg_cpu_ms``, ``cpu_share``, ``avg_waiting_ms``,
-        ``gc_pause_ms``, ``calls_with_gc`` and ``first_call_ms``.
+        ``first_call_ms``, ``warmup_calls`` and ``steady_median_ms``, and, where
+        measured (``None`` otherwise), ``avg_cpu_ms``, ``cpu_share``,
+        ``avg_waiting_ms``, ``gc_pause_ms`` and ``calls_with_gc``.
 
         Raises:
             KeyError: no operation has that name; the message suggests close names.
