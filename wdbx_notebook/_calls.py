@@ -398,6 +398,12 @@ def _thread_names(idents: np.ndarray) -> np.ndarray:
     return names[inverse]
 
 
+def remember_thread_name() -> None:
+    """Note the calling thread's name, for its calls folded after it has ended."""
+    thread = threading.current_thread()
+    _LAST_THREAD_NAMES[threading.get_ident()] = thread.name
+
+
 def _thread_name(ident: int) -> str:
     thread = threading._active.get(ident)  # type: ignore[attr-defined]
     if thread is not None:

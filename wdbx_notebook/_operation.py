@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _gc
-from ._calls import LAYOUTS, CallColumns
+from ._calls import LAYOUTS, CallColumns, remember_thread_name
 from ._memory import UNKNOWN
 from ._warnings import ProfilerInternalWarning
 from .stats import OperationStats, OperationSummary
@@ -242,6 +242,8 @@ class _Operation:
         if not self.lock.acquire(blocking=block):
             for kind, limit in self.limits.items():
                 limit[0] = len(getattr(self, kind)) + self.watch_every * len(LAYOUTS[kind])
+            # This thread's calls may be folded only after it ends: name it while it runs.
+            remember_thread_name()
             return
         added = False
         try:
