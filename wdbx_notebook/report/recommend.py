@@ -182,21 +182,32 @@ def step_recommendations(
 
     if not callable(getattr(source, "recent_durations_ns", None)):
         return []
-    advice = []
-    for name, s in operations.items():
-        if int(s["success_count"]) < 2 * MIN_SEGMENT:
-            continue
-        key = _version(name, s)
-        if key in _STEP_CACHE:
-            step = _STEP_CACHE[key]
-        else:
+    keys = {
+        name: _version(name, s)
+        for name, s in operations.items()
+        if int(s["success_count"]) >= 2 * MIN_SEGMENT
+    }
+    missed = [name for name, key in keys.items() if key not in _STEP_CACHE]
+    if missed:
+        # One snapshot of just the operations to test (a live profiler would otherwise
+        # take one per operation); a Snapshot is read as it is.
+        take = getattr(source, "snapshot", None)
+        calls = source
+        if callable(take) and not hasattr(source, "calls"):
             try:
-                step = detect_step_up(source, name)
+                calls = take(missed)
             except Exception:  # a report must not fail because of an extra
-                step = None
-            if len(_STEP_CACHE) >= _STEP_CACHE_LIMIT:
-                _STEP_CACHE.clear()
-            _STEP_CACHE[key] = step
+                missed = []
+        if len(_STEP_CACHE) + len(missed) >= _STEP_CACHE_LIMIT:
+            _STEP_CACHE.clear()
+        for name in missed:
+            try:
+                _STEP_CACHE[keys[name]] = detect_step_up(calls, name)
+            except Exception:  # a report must not fail because of an extra
+                _STEP_CACHE[keys[name]] = None
+    advice = []
+    for name, key in keys.items():
+        step = _STEP_CACHE.get(key)
         if step is not None:
             advice.append(Recommendation("step", "Find what slowed down", name, step.describe()))
     return advice
