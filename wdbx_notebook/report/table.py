@@ -51,6 +51,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -331,9 +332,11 @@ class Table:
 
     @property
     def slowest_mean_ms(self) -> float:
-        return max(
-            (r.values.get(self.bar_key) or 0.0 for r in self.rows if self.bar_key), default=0.0
-        )
+        """The largest value of the bar's column (0 when there is none)."""
+        key = self.bar_key
+        if key is None:
+            return 0.0
+        return max(filter(None, [r.values.get(key) for r in self.rows]), default=0.0)
 
     def notes_summary(self) -> str:
         """One line for the stability notes ("" when there are none)."""
@@ -361,10 +364,8 @@ class Table:
         width = max(int(width), 40)
         names = [printable(r.name) for r in self.rows]
         cells = self.column_cells()
-        widths = {
-            c.key: max(len(c.label), *(len(v) for v in cells[c.key])) + 2 for c in self.columns
-        }
-        name_width = min(32, max(len("Operation"), *(len(n) for n in names)) + 2)
+        widths = {c.key: max(len(c.label), max(map(len, cells[c.key]))) + 2 for c in self.columns}
+        name_width = min(32, max(len("Operation"), max(map(len, names))) + 2)
         shown = list(self.columns)
         dropped: list[Column] = []
         min_name = 14
@@ -465,38 +466,38 @@ class Table:
         parts += [f'<th style="{_RIGHT}">{c.label}</th>' for c in self.columns]
         parts.append("</tr></thead><tbody>")
         slowest = self.slowest_mean_ms
-        bar_key = self.bar_key
         cells = self.column_cells()
-        columns = [(c, cells[c.key]) for c in self.columns]
+        rows = self.rows
+        # Whole <td> elements built a column at a time, then joined row by row.
+        tds: list[list[str]] = []
+        for c in self.columns:
+            column = [_TD_RIGHT + text + "</td>" for text in cells[c.key]]
+            if c.key == self.bar_key:
+                for index, row in enumerate(rows):
+                    value = row.values.get(c.key)
+                    if value is not None:
+                        style = _RIGHT + ";" + bar_style(value, slowest)
+                        column[index] = f'<td style="{style}">{cells[c.key][index]}</td>'
+            elif c.key == "error_count":
+                for index, row in enumerate(rows):
+                    if row.failing:
+                        column[index] = (
+                            f'{_TD_RIGHT}<b style="color:{CSS.ERROR}" '
+                            f'title="{escape_html(row.errors)}">{cells[c.key][index]}</b></td>'
+                        )
+            tds.append(column)
         badge = (
             f' <span class="wdbx-badge" style="{CSS.BADGE}" '
             'title="among the slowest operations (see the report)">slow</span>'
         )
-        for index, row in enumerate(self.rows):
-            classes = "wdbx-failing" if row.failing else "wdbx-ok"
-            if row.slow:
-                classes += " wdbx-slow"
-            tr_style = _TR_FAILING if row.failing else _TR
-            label = f'<span class="wdbx-name">{escape_html(row.name)}</span>'
-            if row.slow:
-                label += badge
-            parts.append(
-                f'<tr class="{classes}" style="{tr_style}"><td style="{_LEFT}">{label}</td>'
-            )
-            for c, column in columns:
-                text = column[index]
-                if c.key == bar_key:
-                    value = row.values.get(c.key)
-                    if value is not None:
-                        style = _RIGHT + ";" + bar_style(value, slowest)
-                        parts.append(f'<td style="{style}">{text}</td>')
-                        continue
-                elif c.key == "error_count" and row.failing:
-                    text = (
-                        f'<b style="color:{CSS.ERROR}" title="{escape_html(row.errors)}">{text}</b>'
-                    )
-                parts.append(_TD_RIGHT + text + "</td>")
-            parts.append("</tr>")
+        heads = [
+            f'<tr class="{_ROW_CLASS[row.failing, row.slow]}" '
+            f'style="{_TR_FAILING if row.failing else _TR}"><td style="{_LEFT}">'
+            f'<span class="wdbx-name">{escape_html(row.name)}</span>'
+            f"{badge if row.slow else ''}</td>"
+            for row in rows
+        ]
+        parts += ["".join(cells_of_row) + "</tr>" for cells_of_row in zip(heads, *tds, strict=True)]
         parts.append("</tbody></table>")
         failing = [r for r in self.rows if r.failing]
         if failing:
@@ -537,6 +538,12 @@ TABLE_STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px"
 _LEFT = _cell_style("left")
 _RIGHT = _cell_style("right") + ";white-space:nowrap"
 _TD_RIGHT = f'<td style="{_RIGHT}">'
+_ROW_CLASS = {
+    (False, False): "wdbx-ok",
+    (False, True): "wdbx-ok wdbx-slow",
+    (True, False): "wdbx-failing",
+    (True, True): "wdbx-failing wdbx-slow",
+}
 
 
 def bar_style(value: float, largest: float) -> str:
@@ -655,29 +662,32 @@ def statistics_table(
 # Stability notes depend only on an operation's figures: cached per version of them.
 _NOTES_CACHE: dict[tuple[Any, ...], list[str]] = {}
 _NOTES_CACHE_LIMIT = 200_000
+_NOTES_KEY = itemgetter(
+    "call_count",
+    "success_count",
+    "last_call",
+    "total_duration_ms",
+    "std_duration_ms",
+    "median_duration_ms",
+)
 
 
 def _notes_of(name: str, stats: Mapping[str, Any]) -> list[str]:
     from .. import _clock
     from ..stability import stability_warnings
 
-    get = stats.get
-    key = (
-        name,
-        get("call_count"),
-        get("success_count"),
-        get("last_call"),
-        get("total_duration_ms"),
-        get("std_duration_ms"),
-        get("median_duration_ms"),
-    )
-    found = _NOTES_CACHE.get(key)
+    try:
+        key: tuple[Any, ...] | None = (name, *_NOTES_KEY(stats))
+    except KeyError:  # a statistics dict of another shape: computed, not cached
+        key = None
+    found = None if key is None else _NOTES_CACHE.get(key)
     if found is None:
         try:
             found = stability_warnings(name, stats, resolution_ns=_clock.resolution_ns())
         except Exception as err:  # a display must never fail because of its extras
             return [f"{name!r}: stability check failed ({type(err).__name__}: {err})"]
-        if len(_NOTES_CACHE) >= _NOTES_CACHE_LIMIT:
-            _NOTES_CACHE.clear()
-        _NOTES_CACHE[key] = found
+        if key is not None:
+            if len(_NOTES_CACHE) >= _NOTES_CACHE_LIMIT:
+                _NOTES_CACHE.clear()
+            _NOTES_CACHE[key] = found
     return found
