@@ -535,7 +535,7 @@ _TR_FAILING = _TR + f";background-color:{CSS.FAIL_TINT}"
 
 
 TABLE_STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px"
-_LEFT = _cell_style("left")
+_LEFT = _cell_style("left") + ";white-space:nowrap"  # the badge stays beside the name
 _RIGHT = _cell_style("right") + ";white-space:nowrap"
 _TD_RIGHT = f'<td style="{_RIGHT}">'
 _ROW_CLASS = {
