@@ -1,7 +1,8 @@
 """The plain-text report, laid out as in the seed guide's example report.
 
-The operation table keeps the guide's fixed columns (names left, each figure
-starting under its header); rules are as wide as the header they frame.
+The operation table keeps the guide's columns and widths, names on the left
+and every figure right-aligned under the end of its header, so digits of the
+same place line up; rules are as wide as the header they frame.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from .escape import printable
 __all__ = ["printable", "render_text"]
 
 _NAME_WIDTH = 32
-_WIDTHS = (10, 11, 11, 11, 11, 9)  # Calls, Avg, P95, Max, Mem, Success % (the guide's)
+_WIDTHS = (10, 11, 11, 11, 11, 11)  # Calls, Avg, P95, Max, Mem, Success %
 _RULE = "-" * 50
 
 
 def _row(first: str, cells: list[str], widths: tuple[int, ...]) -> str:
     return f"{first:<{_NAME_WIDTH}}" + "".join(
-        f"{cell:<{width}}" for cell, width in zip(cells, widths, strict=True)
+        f"{cell:>{width}}" for cell, width in zip(cells, widths, strict=True)
     )
 
 
@@ -50,19 +51,18 @@ def render_text(data: ReportData) -> str:
     ]
     cells = table.column_cells()
     columns = [cells[c.key] for c in table.columns]
-    layout = f"{{:<{_NAME_WIDTH}}}" + "".join(f"{{:<{width}}}" for width in _WIDTHS)
     for index, row in enumerate(table.rows):
         name = printable(row.name, _NAME_WIDTH - 1)
-        lines.append(layout.format(name, *(column[index] for column in columns)).rstrip())
+        lines.append(_row(name, [column[index] for column in columns], _WIDTHS))
     if data.failing:
         error_header = (
-            f"{'Operation':<{_NAME_WIDTH}}{'Error Count':<17}{'Error Rate %':<17}Exception Types"
+            f"{'Operation':<{_NAME_WIDTH}}{'Error Count':>12}{'Error Rate %':>14}  Exception Types"
         )
         lines += ["", "ERRORS", "-" * len(error_header), error_header, "-" * len(error_header)]
         for name, s in data.failing.items():
             lines.append(
-                f"{printable(name, _NAME_WIDTH - 1):<{_NAME_WIDTH}}{s['error_count']:<17}"
-                f"{100 - s['success_rate']:<17.1f}{printable(error_types(s)) or EMPTY}"
+                f"{printable(name, _NAME_WIDTH - 1):<{_NAME_WIDTH}}{s['error_count']:>12}"
+                f"{100 - s['success_rate']:>14.1f}  {printable(error_types(s)) or EMPTY}"
             )
     lines += ["", "PERFORMANCE RECOMMENDATIONS", _RULE]
     if data.recommendations:
