@@ -282,13 +282,10 @@ class CellRunner:
                         else:
                             failure = self._show(eval(code, g, ns))
                             if failure is not None:
-                                block.__exit__(type(failure), failure, failure.__traceback__)
-                                self._display_failed(block, failure, run)
-                                return self._finish()
+                                return self._display_failed(block, failure, run)
             except BaseException as exc:
                 self._failed(block, exc, run)
                 break
-            block.__exit__(None, None, None)
             self._succeeded(block, run)
         return self._finish()
 
@@ -311,16 +308,11 @@ class CellRunner:
                         value = eval(code, g, ns)
                         if _is_coroutine_code(code):
                             value = await value
-                        if kind == "show":
-                            failure = self._show(value)
-                            if failure is not None:
-                                block.__exit__(type(failure), failure, failure.__traceback__)
-                                self._display_failed(block, failure, run)
-                                return self._finish()
+                        if kind == "show" and (failure := self._show(value)) is not None:
+                            return self._display_failed(block, failure, run)
             except BaseException as exc:
                 self._failed(block, exc, run)
                 break
-            block.__exit__(None, None, None)
             self._succeeded(block, run)
         return self._finish()
 
@@ -335,6 +327,8 @@ class CellRunner:
         return after if after is not before and isinstance(after, BaseException) else None
 
     def _succeeded(self, block: Any, run: int) -> None:
+        """One run returned: end its block (recording it), then count it."""
+        block.__exit__(None, None, None)
         outcome = self.outcome
         outcome.runs = run
         duration = block.duration_ms
@@ -347,13 +341,16 @@ class CellRunner:
             self._progress.update(run, force=True)
             self._progress.close("success")
 
-    def _display_failed(self, block: Any, error: BaseException, run: int) -> None:
+    def _display_failed(self, block: Any, error: BaseException, run: int) -> Outcome:
+        """The last run's value could not be shown: record the run as failed, and stop."""
+        block.__exit__(type(error), error, error.__traceback__)
         outcome = self.outcome
         outcome.runs = run
         outcome.error = error
         outcome.failed_duration_ms = block.duration_ms
         if self._progress is not None:
             self._progress.close("danger")
+        return self._finish()
 
     def _failed(self, block: Any, exc: BaseException, run: int) -> None:
         """One run raised: record it (unless interrupted), then show IPython's traceback.
