@@ -403,11 +403,9 @@ def _row(
     cur_ns: np.ndarray,
     base_stats: dict[str, Any] | None,
     cur_stats: dict[str, Any] | None,
-    threshold: float,
-    resamples: int,
-    seed: int,
-    confidence: float,
+    options: dict[str, Any],
 ) -> dict[str, Any]:
+    """One operation's comparison; ``options`` are :func:`compare_samples`' keywords."""
     import numpy as np
 
     base_sorted = np.sort(base_ns)
@@ -426,17 +424,10 @@ def _row(
         row["calls_needed"] = None
         row["change"] = "new" if base_stats is None else "gone"
     else:
-        result = compare_samples(
-            base_sorted,
-            cur_sorted,
-            threshold,
-            resamples=resamples,
-            seed=seed,
-            confidence=confidence,
-        )
+        result = compare_samples(base_sorted, cur_sorted, **options)
         row.update(result)
         row["change"] = _change_words(
-            result["ratio"], result["ci_low"], result["ci_high"], threshold
+            result["ratio"], result["ci_low"], result["ci_high"], options["threshold"]
         )
     row.update(_side_figures(base_stats, "baseline"))
     row.update(_side_figures(cur_stats, "current"))
@@ -521,6 +512,12 @@ def compare(
     from .snapshot import as_snapshot
 
     _check_options(threshold, resamples, confidence)
+    options = {
+        "threshold": threshold,
+        "resamples": resamples,
+        "seed": seed,
+        "confidence": confidence,
+    }
     base = as_session(baseline, "compare() baseline")
     # The shared profiler when omitted.
     cur = as_snapshot(None) if current is None else as_session(current, "compare() current")
@@ -551,23 +548,9 @@ def compare(
                 cur_stats = _figures_of_calls(calls)
             else:
                 cur_ns = successful_durations_ns(cur, name)
-        rows[name] = _row(
-            base_ns,
-            cur_ns,
-            base.get_statistics(name) if in_base else None,
-            cur_stats,
-            threshold,
-            resamples,
-            seed,
-            confidence,
-        )
-    attrs = {
-        "threshold": threshold,
-        "resamples": resamples,
-        "seed": seed,
-        "confidence": confidence,
-        "since_baseline": since_baseline,
-    }
+        base_stats = base.get_statistics(name) if in_base else None
+        rows[name] = _row(base_ns, cur_ns, base_stats, cur_stats, options)
+    attrs = {**options, "since_baseline": since_baseline}
     return _frame(rows, attrs)
 
 
@@ -603,27 +586,18 @@ def compare_operations(
     from .snapshot import as_snapshot
 
     _check_options(threshold, resamples, confidence)
-    snap = as_snapshot(profiler)  # one consistent cut for both operations
-    base_stats = snap.get_statistics(a)  # unknown names raise here, suggesting close ones
-    cur_stats = snap.get_statistics(b)
-    row = _row(
-        successful_durations_ns(snap, a),
-        successful_durations_ns(snap, b),
-        base_stats,
-        cur_stats,
-        threshold,
-        resamples,
-        seed,
-        confidence,
-    )
-    attrs = {
+    options = {
         "threshold": threshold,
         "resamples": resamples,
         "seed": seed,
         "confidence": confidence,
-        "baseline_operation": a,
-        "current_operation": b,
     }
+    snap = as_snapshot(profiler)  # one consistent cut for both operations
+    base_stats = snap.get_statistics(a)  # unknown names raise here, suggesting close ones
+    cur_stats = snap.get_statistics(b)
+    durations = successful_durations_ns(snap, a), successful_durations_ns(snap, b)
+    row = _row(*durations, base_stats, cur_stats, options)
+    attrs = {**options, "baseline_operation": a, "current_operation": b}
     return _frame({f"{b} vs {a}": row}, attrs)
 
 
