@@ -562,6 +562,7 @@ METRIC_ALIASES: dict[str, str] = {
     "std": "std_duration_ms",
     "total": "total_duration_ms",
     "calls": "call_count",
+    "errors": "error_count",
     "calls_per_second": "calls_per_second",
     "memory": "avg_memory_delta",
     "success_rate": "success_rate",

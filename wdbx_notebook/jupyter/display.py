@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._units import CSS
-from ..report.table import statistics_table
+from ..report.table import DEFAULT_COLUMNS, statistics_table
 
 __all__ = [
     "StatisticsTable",
@@ -35,18 +35,8 @@ __all__ = [
     "statistics_text",
 ]
 
-#: The columns of :meth:`StatisticsTable.styled`.
-STYLED_COLUMNS = (
-    "call_count",
-    "error_count",
-    "avg_duration_ms",
-    "median_duration_ms",
-    "p95_duration_ms",
-    "p99_duration_ms",
-    "max_duration_ms",
-    "avg_memory_delta",
-    "success_rate",
-)
+#: The columns of :meth:`StatisticsTable.styled`: the table's, less the standard deviation.
+STYLED_COLUMNS = tuple(key for key in DEFAULT_COLUMNS if key != "std_duration_ms")
 
 
 def statistics_text(

@@ -55,13 +55,8 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
-from .._units import (
-    CSS,
-    EMPTY,
-    format_kib,
-    format_ms,
-    format_percent,
-)
+from .._units import CSS, EMPTY, format_kib, format_ms, format_percent
+from ..stats import DURATION_KEYS, METRIC_ALIASES
 from .escape import escape_html, escape_markdown, printable
 
 __all__ = [
@@ -85,39 +80,6 @@ SLOWEST_COUNT = 3
 SLOW_MEAN_MS = 1.0
 #: ... and at least this many times the median of every operation's mean (relative ground).
 SLOW_RELATIVE = 2.0
-
-_DURATION_KEYS = frozenset(
-    {
-        "avg_duration_ms",
-        "median_duration_ms",
-        "min_duration_ms",
-        "max_duration_ms",
-        "std_duration_ms",
-        "p50_duration_ms",
-        "p90_duration_ms",
-        "p95_duration_ms",
-        "p99_duration_ms",
-    }
-)
-
-_EMPTY_WITHOUT_SUCCESS = _DURATION_KEYS | {"total_duration_ms"}
-
-_SHORT_NAMES = {
-    "mean": "avg_duration_ms",
-    "median": "median_duration_ms",
-    "p90": "p90_duration_ms",
-    "p95": "p95_duration_ms",
-    "p99": "p99_duration_ms",
-    "min": "min_duration_ms",
-    "max": "max_duration_ms",
-    "std": "std_duration_ms",
-    "total": "total_duration_ms",
-    "calls": "call_count",
-    "errors": "error_count",
-    "memory": "avg_memory_delta",
-    "success_rate": "success_rate",
-    "calls_per_second": "calls_per_second",
-}
 
 
 @dataclass(frozen=True)
@@ -211,7 +173,7 @@ def error_types(stats: Mapping[str, Any]) -> str:
 
 def value_of(stats: Mapping[str, Any], key: str) -> float | None:
     """One statistic as a number, ``None`` when it does not exist (see the module doc)."""
-    if not stats["success_count"] and (key in _DURATION_KEYS or key == "total_duration_ms"):
+    if not stats["success_count"] and key in DURATION_KEYS:
         return None
     if key == "avg_memory_delta" and not stats.get("memory_call_count"):
         return None
@@ -226,7 +188,7 @@ def _values(stats: Mapping[str, Any], keys: Sequence[str]) -> dict[str, float | 
     get = stats.get
     out: dict[str, float | None] = {}
     for key in keys:
-        if (not has_durations and key in _EMPTY_WITHOUT_SUCCESS) or (
+        if (not has_durations and key in DURATION_KEYS) or (
             key == "avg_memory_delta" and not has_memory
         ):
             out[key] = None
@@ -568,9 +530,9 @@ def notes_html(notes: Sequence[str], summary: str) -> str:
 def _sort_key(sort_by: str) -> tuple[str, bool]:
     ascending = sort_by.startswith("+")
     key = sort_by.lstrip("+-")
-    key = _SHORT_NAMES.get(key, key)
+    key = METRIC_ALIASES.get(key, key)
     if key not in COLUMNS and key != "name":
-        choices = sorted(set(COLUMNS) | set(_SHORT_NAMES) | {"name"})
+        choices = sorted(set(COLUMNS) | set(METRIC_ALIASES) | {"name"})
         raise ValueError(f"cannot sort by {sort_by!r}; choose one of {', '.join(choices)}")
     return key, ascending
 
