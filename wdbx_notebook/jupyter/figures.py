@@ -205,6 +205,19 @@ class PngChartRenderer:
         self.figures_built += 1
         return fig
 
+    def _cleared_axes(
+        self, kind: str, structure: tuple[Any, ...], width: float, height: float
+    ) -> tuple[Figure, Any]:
+        """The figure of this kind and layout with its one axes cleared (a new one if
+        the layout changed)."""
+        fig = self._reuse(kind, structure)
+        if fig is None:
+            fig = self._new(kind, structure, width, height)
+            return fig, fig.add_subplot()
+        ax = fig.axes[0]
+        ax.clear()
+        return fig, ax
+
     def _png(self, fig: Figure, animated: list[Any] | None = None) -> bytes:
         """Draw ``fig`` and encode it. With ``animated`` (the bars' figure), those artists
         are drawn over a saved background, so a redraw that only moved them (same labels,
@@ -319,13 +332,8 @@ class PngChartRenderer:
         if not names:
             return self._empty(kind, "No successful calls to show yet.")
         structure = (request.log_scale, tuple(names), len(samples), request.more)
-        fig = self._reuse(kind, structure)
-        if fig is None:
-            fig = self._new(kind, structure, 8.0, plots.distribution_height(kind, len(names)))
-            ax = fig.add_subplot()
-        else:
-            ax = fig.axes[0]
-            ax.clear()
+        height = plots.distribution_height(kind, len(names))
+        fig, ax = self._cleared_axes(kind, structure, 8.0, height)
         plots.draw_distribution(
             ax,
             {n: samples[n] for n in names},
@@ -344,13 +352,7 @@ class PngChartRenderer:
         if not names:
             return self._empty("timeline", "No successful calls to show yet.")
         structure = (request.log_scale, tuple(names), len(series), request.more)
-        fig = self._reuse("timeline", structure)
-        if fig is None:
-            fig = self._new("timeline", structure, 9.0, 4.8)
-            ax = fig.add_subplot()
-        else:
-            ax = fig.axes[0]
-            ax.clear()
+        fig, ax = self._cleared_axes("timeline", structure, 9.0, 4.8)
         plots.draw_timeline(
             ax,
             {n: series[n] for n in names},
