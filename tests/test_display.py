@@ -379,6 +379,28 @@ def test_statistics_table_api_sorts_and_picks_columns() -> None:
     assert snapshot_table.to_text(200) == statistics_table(profiler).to_text(200)
 
 
+def test_call_rate_needs_two_calls_and_large_rates_read_as_counts() -> None:
+    clock = FakeClock()
+    profiler = PerformanceProfiler(clock=clock, track_memory=False)
+    with profiler.profile_block("once"):
+        clock.advance_ns(1_000)
+    for _ in range(1_000):
+        with profiler.profile_block("often"):
+            clock.advance_ns(1_000)
+        clock.advance_ns(4_000)  # a call every 5 µs: 200,000 calls per second
+    table = statistics_table(profiler, columns=["call_count", "calls_per_second"])
+    rate = {row.name: table.cell(row, "calls_per_second") for row in table.rows}
+    # 1,000 calls from the first start to the last end: 999 x 5 µs + 1 µs = 4,996 µs
+    assert (
+        rate
+        == {"once": "—", "often": f"{1_000 / 4_996e-6:,.0f}"}
+        == {
+            "once": "—",
+            "often": "200,160",
+        }
+    )
+
+
 def test_dark_theme_safe_styles() -> None:
     html = statistics_html(_profiler())
     # No opaque light backgrounds and no fixed text colours that vanish on a dark page.

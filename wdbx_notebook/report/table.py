@@ -106,7 +106,7 @@ class Column:
             return format_kib(value)
         if self.kind == "percent":
             return format_percent(value)
-        return f"{value:.3g}"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
     def format_all(self, values: Iterable[float | None]) -> list[str]:
         """:meth:`format` over many values (one dispatch per column, not per value)."""
@@ -173,28 +173,25 @@ def error_types(stats: Mapping[str, Any]) -> str:
 
 def value_of(stats: Mapping[str, Any], key: str) -> float | None:
     """One statistic as a number, ``None`` when it does not exist (see the module doc)."""
-    if not stats["success_count"] and key in DURATION_KEYS:
-        return None
-    if key == "avg_memory_delta" and not stats.get("memory_call_count"):
-        return None
-    value = stats.get(key)
-    return None if value is None else float(value)
+    return _values(stats, (key,))[key]
 
 
 def _values(stats: Mapping[str, Any], keys: Sequence[str]) -> dict[str, float | None]:
-    # value_of for several keys at once (the table's hot loop at many operations).
-    has_durations = bool(stats["success_count"])
-    has_memory = bool(stats.get("memory_call_count"))
+    # value_of for several keys at once (the table's hot loop at many operations). No
+    # figure: durations without a successful call, memory never measured, a call rate
+    # with fewer than two calls (it needs a span).
+    missing: set[str] = set()
+    if not stats["success_count"]:
+        missing |= DURATION_KEYS
+    if not stats.get("memory_call_count"):
+        missing.add("avg_memory_delta")
+    if stats["call_count"] < 2:
+        missing.add("calls_per_second")
     get = stats.get
     out: dict[str, float | None] = {}
     for key in keys:
-        if (not has_durations and key in DURATION_KEYS) or (
-            key == "avg_memory_delta" and not has_memory
-        ):
-            out[key] = None
-        else:
-            value = get(key)
-            out[key] = None if value is None else float(value)
+        value = None if key in missing else get(key)
+        out[key] = None if value is None else float(value)
     return out
 
 
