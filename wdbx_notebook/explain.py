@@ -632,9 +632,8 @@ def _samples(system: Any) -> Any:
 
     records: list[Mapping[str, Any]]
     if system is None:
-        # The shared sampler, when its module is loaded (it cannot have run otherwise);
-        # read from sys.modules because diagnostics imports the profiler, which reaches
-        # this module through its shortcuts.
+        # The shared sampler, when its module is loaded: if it is not, the sampler has
+        # never run, and importing it here would only start psutil for nothing.
         module = sys.modules.get(f"{__package__}.diagnostics")
         system = getattr(module, "system_diagnostics", None)
         if system is None:
