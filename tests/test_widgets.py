@@ -604,11 +604,14 @@ def test_package_level_wrapper(filled: PerformanceProfiler, renderer: RecordingR
 
 
 def test_text_table(filled: PerformanceProfiler) -> None:
-    text = comparison_table_text(profiler=filled)
+    text = comparison_table_text(profiler=filled, width=80)
     lines = text.splitlines()
     assert lines[0] == "OPERATION COMPARISON (sorted by Mean duration (ms), highest first)"
-    assert [line.split()[0] for line in lines[3:]] == ["slow", "medium", "flaky", "fast"]
+    assert [line.split()[0] for line in lines[3:7]] == ["slow", "medium", "flaky", "fast"]
     assert "35.00" in lines[3]  # mean of 30 and 40 ms
+    assert max(map(len, lines)) <= 80 and "left out to fit 80 columns" in text
+    wide = comparison_table_text(profiler=filled, width=200)
+    assert "left out" not in wide and "Calls/s" in wide
     total = comparison_table_text(profiler=filled, metric="total").splitlines()
     assert total[3].startswith("fast")
 
@@ -617,7 +620,7 @@ def test_fallback_outside_a_kernel_prints_text(filled: PerformanceProfiler, caps
     assert show_comparison(profiler=filled) is None
     out = capsys.readouterr().out
     assert out.startswith("OPERATION COMPARISON") and "slow" in out
-    assert "<" not in out and "application/vnd.jupyter" not in out
+    assert "<table" not in out and "<div" not in out and "application/vnd.jupyter" not in out
 
 
 def test_fallback_in_terminal_ipython(filled: PerformanceProfiler, capsys: Any) -> None:

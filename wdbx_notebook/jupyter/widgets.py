@@ -206,8 +206,10 @@ def comparison_table_text(
     profiler: Any = None,
     *,
     metric: str = "mean",
+    width: int | None = None,
 ) -> str:
-    """The comparison table as plain text: the app's table where widgets cannot render.
+    """The comparison table as plain text that fits ``width`` columns (default: the
+    terminal's): the app's table where widgets cannot render.
 
     >>> from wdbx_notebook import PerformanceProfiler
     >>> profiler = PerformanceProfiler()
@@ -218,34 +220,18 @@ def comparison_table_text(
     """
     m = plots._check_metric(metric)
     _, stats = plots.resolve_operations(operations, profiler)
-    return _table_text({name: s for name, s in stats.items() if s["call_count"]}, m.key)
+    return _table_text({name: s for name, s in stats.items() if s["call_count"]}, m.key, width)
 
 
-def _table_text(stats: dict[str, dict[str, Any]], metric: str) -> str:
+def _table_text(stats: dict[str, dict[str, Any]], metric: str, width: int | None = None) -> str:
+    """The comparison as text that fits ``width`` columns (default: the terminal's):
+    the one table's text rendering, under a line that says how it is sorted."""
     m = plots.METRICS[metric]
     order = "highest first" if m.higher_is_worse else "lowest first"
-    lines = [f"OPERATION COMPARISON (sorted by {m.label}, {order})"]
+    title = f"OPERATION COMPARISON (sorted by {m.label}, {order})"
     if not stats:
-        lines.append("No operations have been profiled yet.")
-        return "\n".join(lines) + "\n"
-    width = min(_TABLE_NAME_WIDTH, max(len("Operation"), *(len(printable(n)) for n in stats))) + 2
-    headers = ["Calls"] + [header for _, header in _TABLE_COLUMNS]
-    widths = [max(len(h), 9) + 2 for h in headers]
-    lines.append(
-        f"{'Operation':<{width}}"
-        + "".join(f"{h:>{w}}" for h, w in zip(headers, widths, strict=True))
-    )
-    lines.append("-" * (width + sum(widths)))
-    table = _table(stats, metric)
-    for row in table.rows:
-        values = [table.cell(row, "call_count")] + [
-            table.cell(row, plots.METRICS[key].statistic) for key, _ in _TABLE_COLUMNS
-        ]
-        lines.append(
-            f"{printable(row.name, width - 2):<{width}}"
-            + "".join(f"{v:>{w}}" for v, w in zip(values, widths, strict=True))
-        )
-    return "\n".join(lines) + "\n"
+        return f"{title}\nNo operations have been profiled yet.\n"
+    return f"{title}\n{_table(stats, metric).to_text(width, notes=False)}\n"
 
 
 #: Charts kept per app (PNG bytes, ~20-60 KB each) for controls flipped back and forth.
