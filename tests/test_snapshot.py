@@ -390,3 +390,17 @@ def test_absorb_fires_the_watchers_and_refuses_what_is_not_a_snapshot() -> None:
 def test_call_columns_reject_columns_of_the_wrong_length() -> None:
     with pytest.raises(ValueError, match="expected 2"):
         CallColumns.from_lists([1, 2], [3])
+
+
+def test_a_call_never_uses_more_cpu_time_than_it_lasted() -> None:
+    # The CPU clock is read just outside the wall clock; for sub-microsecond calls the
+    # reads' own cost would otherwise make CPU share exceed 100%.
+    profiler = PerformanceProfiler(track_memory=False, track_cpu=True)
+    tiny = profiler.profile("tiny")(lambda: None)
+    for _ in range(2_000):
+        tiny()
+    calls = profiler.snapshot().calls("tiny")
+    known = calls.cpu_ns >= 0
+    assert known.all()
+    assert (calls.cpu_ns <= calls.duration_ns).all()
+    assert 0 <= profiler.get_statistics("tiny")["cpu_share"] <= 100.0

@@ -179,7 +179,12 @@ class CallColumns:
             if "cpu_before" in part:
                 before, after = part["cpu_before"], part["cpu_after"]
                 known = (before >= 0) & (after >= 0)
-                columns["cpu"].append(np.where(known, after - before, UNKNOWN))
+                # The CPU clock is read just outside the wall clock's readings, so for a
+                # call of a few hundred ns the reads' own cost can exceed the call:
+                # a call cannot use more CPU time than it lasted.
+                wall = part["end"] - part["start"]
+                cpu = np.minimum(after - before, wall)
+                columns["cpu"].append(np.where(known, cpu, UNKNOWN))
             else:
                 columns["cpu"].append(unknown)
         joined = {
