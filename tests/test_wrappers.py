@@ -404,3 +404,23 @@ def test_a_call_that_collects_is_charged_its_pause_even_after_the_ring_wraps():
     assert busy["calls_with_gc"] == 1 and busy["gc_pause_ms"] > 0
     assert busy["gc_pause_ms"] <= busy["total_duration_ms"]
     assert quiet["calls_with_gc"] == 0
+
+
+def test_an_async_with_block_does_not_claim_cpu_time() -> None:
+    # While the block awaits, other tasks run on the same thread: its CPU clock would
+    # count their work, so the block's CPU time is unknown (as for async functions).
+    profiler = PerformanceProfiler()  # the default mode measures CPU time
+
+    async def busy() -> None:
+        sum(range(200_000))
+
+    async def main() -> None:
+        async with profiler.profile_block("awaiting"):
+            await asyncio.gather(busy(), asyncio.sleep(0.01))
+        with profiler.profile_block("plain"):
+            sum(range(1_000))
+
+    asyncio.run(main())
+    assert (profiler.snapshot().calls("awaiting").cpu_ns == -1).all()
+    assert profiler.get_statistics("awaiting")["cpu_share"] is None
+    assert profiler.get_statistics("plain")["cpu_share"] is not None

@@ -471,6 +471,13 @@ class _MeasuredBlock(ProfileBlock):
         self._start = clock()
         return self
 
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        # Other tasks run on this thread while an ``async with`` block awaits, so its CPU
+        # clock would count their work too: the block's CPU time is unknown, as for
+        # async functions.
+        self._cpu_before = UNKNOWN
+        return self.__exit__(exc_type, exc, tb)
+
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         start = self._start
         if start is None:
