@@ -596,3 +596,23 @@ def test_steady_median_past_the_exact_sample() -> None:
     plain.add_successes(starts, starts + durations)
     assert plain.summary()["warmup_calls"] == 0
     assert plain.summary()["steady_median_ms"] == plain.summary()["median_duration_ms"]
+
+
+def test_findings_leave_out_warm_up_and_gc_too_small_to_act_on() -> None:
+    from wdbx_notebook.explain import findings
+
+    tiny = {
+        "cpu_share": 90.0,
+        "success_count": 42,
+        "total_duration_ms": 0.0176,
+        "gc_pause_ms": 0.005,
+        "calls_with_gc": 1,
+        "warmup_calls": 1,
+        "first_call_ms": 0.00214,
+        "steady_median_ms": 0.000291,
+    }
+    assert findings("parse_record", tiny) == []
+    big = dict(
+        tiny, total_duration_ms=60.0, gc_pause_ms=12.0, first_call_ms=41.0, steady_median_ms=1.0
+    )
+    assert [kind for kind, _, _ in findings("load", big)] == ["gc", "warmup"]

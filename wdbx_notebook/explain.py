@@ -694,10 +694,16 @@ def _match_samples(calls: Any, samples: Any) -> tuple[Any, Any]:
 
 
 # -- for the other views ----------------------------------------------------------------
+#: Time a GC or warm-up finding must cost before a report recommends acting on it (ms):
+#: a first call 7x slower than the rest is not worth a line when the rest take 300 ns.
+NOTABLE_MS = 1.0
+
+
 def findings(name: str, summary: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """The report's findings for one operation from its statistics alone (cheap):
     ``(kind, action, evidence)`` for an operation that mostly waits, that spends a
-    large share of its time in GC, or whose first call was a warm-up call.
+    large share of its time in GC, or whose first call was a warm-up call (GC and
+    warm-up only when they cost at least :data:`NOTABLE_MS`).
 
     >>> findings("x", {"cpu_share": 1.0, "success_count": 3, "avg_duration_ms": 10.0,
     ...     "total_duration_ms": 30.0, "gc_pause_ms": 0.0, "calls_with_gc": 0, "warmup_calls": 0})
@@ -718,7 +724,7 @@ def findings(name: str, summary: Mapping[str, Any]) -> list[tuple[str, str, str]
     total = float(summary.get("total_duration_ms") or 0.0)
     gc_ms = float(summary.get("gc_pause_ms") or 0.0)
     gc_calls = int(summary.get("calls_with_gc") or 0)
-    if total > 0 and gc_ms >= 0.1 * total:
+    if total > 0 and gc_ms >= 0.1 * total and gc_ms >= NOTABLE_MS:
         found.append(
             (
                 "gc",
@@ -729,7 +735,7 @@ def findings(name: str, summary: Mapping[str, Any]) -> list[tuple[str, str, str]
         )
     if summary.get("warmup_calls"):
         first, steady = summary.get("first_call_ms"), summary.get("steady_median_ms")
-        if first is not None and steady:
+        if first is not None and steady and first - steady >= NOTABLE_MS:
             found.append(
                 (
                     "warmup",
