@@ -616,3 +616,20 @@ def test_findings_leave_out_warm_up_and_gc_too_small_to_act_on() -> None:
         tiny, total_duration_ms=60.0, gc_pause_ms=12.0, first_call_ms=41.0, steady_median_ms=1.0
     )
     assert [kind for kind, _, _ in findings("load", big)] == ["gc", "warmup"]
+
+
+def test_a_warm_up_too_small_to_explain_the_spread_is_a_note_not_a_verdict() -> None:
+    # First call 35 µs against a 5 µs median, but the spread is 20 calls of 40 ms in GC.
+    n = 40
+    durations = np.full(n, 5_000, dtype=np.int64)
+    durations[0] = 35_000
+    durations[5::2] = 40 * MS  # 18 slow calls ...
+    gc = np.where(durations == 40 * MS, 40 * MS, 0)  # ... all of them GC pauses
+    starts = np.arange(n, dtype=np.int64) * 100 * MS
+    snap = _snapshot(
+        "cycles", start_ns=starts, end_ns=starts + durations, cpu_ns=durations, gc_ns=gc
+    )
+    explanation = explain("cycles", snap, system=[])
+    kinds = [v.kind for v in explanation.verdicts]
+    assert "gc" in kinds and "warmup" not in kinds
+    assert any("too small to explain the spread" in note for note in explanation.notes)

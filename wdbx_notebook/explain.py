@@ -484,20 +484,20 @@ def explain(
             )
         first_ms = float(durations[0]) / _NS_PER_MS
         text += f" ({format_duration_ms(first_ms)} vs {format_duration_ms(rest_ms)})"
-        verdicts.append(
-            Verdict("warmup", text, {"calls": warm, "ratios": ratios, "steady_median_ms": rest_ms})
+        verdict = Verdict(
+            "warmup", text, {"calls": warm, "ratios": ratios, "steady_median_ms": rest_ms}
         )
+        _warmup_verdict_or_note(verdict, first_ms, durations, order, verdicts, notes)
     elif not holds_first and summary["warmup_calls"]:
         first_ms, steady = summary["first_call_ms"], summary["steady_median_ms"]
         ratio = first_ms / steady if steady else math.inf
-        verdicts.append(
-            Verdict(
-                "warmup",
-                f"warm-up: the first call took {_times(ratio)} the median of the rest "
-                f"({format_duration_ms(first_ms)} vs {format_duration_ms(steady)})",
-                {"calls": 1, "ratios": [ratio], "steady_median_ms": steady},
-            )
+        verdict = Verdict(
+            "warmup",
+            f"warm-up: the first call took {_times(ratio)} the median of the rest "
+            f"({format_duration_ms(first_ms)} vs {format_duration_ms(steady)})",
+            {"calls": 1, "ratios": [ratio], "steady_median_ms": steady},
         )
+        _warmup_verdict_or_note(verdict, first_ms, durations, order, verdicts, notes)
     figures["warmup_calls"] = warm if holds_first else summary["warmup_calls"]
 
     # 4. machine busy
@@ -691,6 +691,25 @@ def _match_samples(calls: Any, samples: Any) -> tuple[Any, Any]:
     proc[ok] = process[index[ok]]
     mach[ok] = machine[index[ok]]
     return proc, mach
+
+
+def _warmup_verdict_or_note(
+    verdict: Verdict,
+    first_ms: float,
+    durations: Any,
+    order: Any,
+    verdicts: list[Verdict],
+    notes: list[str],
+) -> None:
+    """A warm-up explains the spread only if the first call is as slow as the slowest
+    calls listed; otherwise it is true but beside the point: a note, not a verdict."""
+    slowest_floor_ms = float(durations[order[-1]]) / _NS_PER_MS if len(order) else 0.0
+    if first_ms >= slowest_floor_ms:
+        verdicts.append(verdict)
+    else:
+        notes.append(
+            verdict.text.replace("warm-up: ", "A warm-up, too small to explain the spread: ", 1)
+        )
 
 
 # -- for the other views ----------------------------------------------------------------
