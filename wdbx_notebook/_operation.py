@@ -237,8 +237,12 @@ class _Operation:
 
         A non-blocking flush that finds another thread folding raises this
         operation's thresholds by another batch, so recording threads do not
-        retry on every call while the folding thread is off the CPU.
+        retry on every call while the folding thread is off the CPU. With nothing
+        pending it returns at once (a reader then takes the lock anyway, so a fold in
+        progress completes before it reads).
         """
+        if not self.has_pending():
+            return
         if not self.lock.acquire(blocking=block):
             for kind, limit in self.limits.items():
                 limit[0] = len(getattr(self, kind)) + self.watch_every * len(LAYOUTS[kind])
