@@ -380,7 +380,7 @@ def folding_extra() -> Callable[[dict[str, float]], None]:
     op.flush()
 
     def extra(best: dict[str, float]) -> None:
-        batch = op.limits["timed"][0] // 3 - 1
+        batch = op.limits["timed"].value // 3 - 1
         for i in range(batch):
             func(i)
         gc.collect()

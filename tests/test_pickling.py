@@ -206,6 +206,18 @@ def test_functions_defined_in_main_travel_by_value_with_cloudpickle(tmp_path):
     ]
 
 
+def _held_by(func):
+    """What a wrapper holds: its closure cells, or the globals its code names (a
+    generated wrapper keeps everything it uses as globals of its own namespace)."""
+    cells = [cell.cell_contents for cell in func.__closure__ or ()]
+    code = func.__code__
+    names = set(code.co_names)
+    for const in code.co_consts:  # nested code (none today), for completeness
+        if hasattr(const, "co_names"):
+            names.update(const.co_names)
+    return cells + [func.__globals__[n] for n in sorted(names) if n in func.__globals__]
+
+
 def test_a_wrappers_closure_holds_no_lock_or_unpicklable_object():
     # A lock in the closure is what broke joblib's loky and Dask before: pickling the
     # closure by value must work for every kind of wrapper.
@@ -213,7 +225,7 @@ def test_a_wrappers_closure_holds_no_lock_or_unpicklable_object():
     # can ship: the module attribute of that name is the wrapper.)
     with tracemalloc_wrapper() as traced:
         for func in (square, grow, traced, async_square):
-            contents = [cell.cell_contents for cell in func.__closure__ or ()]
+            contents = _held_by(func)
             assert func.__wrapped__ in contents
             for value in contents:
                 if value is not func.__wrapped__:

@@ -317,6 +317,8 @@ class CallColumns:
 #: ones are shared, so an operation called once holds no array of its own.
 _SHARED_COLUMNS: dict[tuple[Any, int], np.ndarray] = {}
 _SHARED_UP_TO = 64
+#: value -> the longest broadcast column of it made so far (see :func:`_filled`).
+_LONGEST: dict[Any, np.ndarray] = {}
 
 
 def _filled(value: Any, n: int) -> np.ndarray:
@@ -325,8 +327,16 @@ def _filled(value: Any, n: int) -> np.ndarray:
     key = (value, n)
     shared = _SHARED_COLUMNS.get(key) if n <= _SHARED_UP_TO else None
     if shared is None:
+        # A slice of a longer broadcast column of the same value is one: slicing
+        # costs far less than numpy's broadcast_to, which every fold would pay.
+        longest = _LONGEST.get(value)
+        if longest is not None and len(longest) >= n:
+            return longest[:n]
         scalar = np.array(value, dtype=np.int64 if isinstance(value, int) else object)
-        shared = np.broadcast_to(scalar, (n,))
+        shared = np.broadcast_to(scalar, (max(n, 1 << 16),))
+        if len(_LONGEST) < 4_096:
+            _LONGEST[value] = shared
+        shared = shared[:n]
         if n <= _SHARED_UP_TO and len(_SHARED_COLUMNS) < 4_096:
             _SHARED_COLUMNS[key] = shared
     return shared

@@ -30,7 +30,7 @@ from ._warnings import ProfilerInternalWarning
 from .stats import OperationStats, OperationSummary
 
 #: Pending calls per operation that trigger folding them into the aggregates.
-FLUSH_EVERY = 4096
+FLUSH_EVERY = 16384
 
 #: Set by :mod:`.profiler`: returns the process's shared profiler. An operation,
 #: its pending lists and the enabled flag unpickle into that profiler (through
@@ -76,16 +76,18 @@ class Pending(list):
         return (resolvers["pending"], (self.operation, self.kind))
 
 
-class Limit(list):
-    """A one-item list holding a pending list's flush threshold (in ints).
+class Limit:
+    """A pending list's flush threshold (in ints), as ``.value``.
 
-    Wrappers read ``limit[0]``, so a change reaches wrappers built earlier.
+    Wrappers read ``limit.value``, so a change reaches wrappers built earlier.
+    (An attribute of a slotted class reads faster than an item of a list
+    subclass, whose subscript the interpreter cannot specialise.)
     """
 
-    __slots__ = ("kind", "operation")
+    __slots__ = ("kind", "operation", "value")
 
     def __init__(self, operation: str, kind: str, value: int) -> None:
-        super().__init__((value,))
+        self.value = value
         self.operation = operation
         self.kind = kind
 
@@ -191,7 +193,7 @@ class _Operation:
     def _reset_limits(self) -> None:
         self.limits.every = self.watch_every
         for kind, limit in self.limits.items():
-            limit[0] = self.watch_every * len(LAYOUTS[kind])
+            limit.value = self.watch_every * len(LAYOUTS[kind])
 
     def has_pending(self) -> bool:
         return bool(
@@ -245,7 +247,7 @@ class _Operation:
             return
         if not self.lock.acquire(blocking=block):
             for kind, limit in self.limits.items():
-                limit[0] = len(getattr(self, kind)) + self.watch_every * len(LAYOUTS[kind])
+                limit.value = len(getattr(self, kind)) + self.watch_every * len(LAYOUTS[kind])
             # This thread's calls may be folded only after it ends: name it while it runs.
             remember_thread_name()
             return
@@ -353,6 +355,13 @@ class _Operation:
 
     def summary(self) -> OperationSummary:
         """This operation's summary now, computed once per version of the aggregates."""
+        if not self.has_pending():
+            # The common case of a view over many operations: nothing new since the last
+            # summary. The cache entry names its version, and both are replaced together
+            # under the lock, so a match read without it is still a consistent pair.
+            cached = self.summary_cache
+            if cached is not None and cached[0] == self.version:
+                return cached[1]
         self.flush()
         with self.lock:
             cached = self.summary_cache

@@ -35,10 +35,13 @@ def mimebundle(source: Any) -> dict[str, str]:
     """The rich display of a profiler or snapshot: a title line (what it is) and the
     statistics table, as HTML with a plain-text twin."""
     from .report.escape import escape_html
-    from .report.table import statistics_table
+    from .report.table import statistics_table, summaries_of
 
-    title = repr(source)
-    table = statistics_table(source)
+    # Every operation's summary is read once, for the table and for the title's count.
+    summaries = summaries_of(source)
+    table = statistics_table(source, list(summaries), summaries=summaries)
+    describe = getattr(source, "describe", None)
+    title = describe(len(summaries)) if callable(describe) else repr(source)
     return {
         "text/plain": title + "\n" + table.to_text(),
         "text/html": f"<div><p><code>{escape_html(title)}</code></p>{table.to_html()}</div>",

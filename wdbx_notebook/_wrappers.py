@@ -49,29 +49,25 @@ _PREFIX = "_wdbx_"
 _counter = itertools.count()
 
 # One template for every mode, sync and async; {before}/{after} lines vanish when
-# memory or CPU time is not measured. Every name the body uses is a parameter of
-# _wdbx_make (builtins included), so no parameter or function name of the user's
-# can shadow one.
+# memory or CPU time is not measured. Every name the body uses is a global of the
+# wrapper's own namespace, prefixed so that no parameter name of the user's can
+# shadow one (builtins included). Globals, not closure cells: a call copies no
+# cells into its frame, which measured about 18 ns less per call.
 _TEMPLATE = """\
-def _wdbx_make(_wdbx_func, _wdbx_state, _wdbx_clock, _wdbx_probe, _wdbx_cpu, _wdbx_extend,
-               _wdbx_pending, _wdbx_limit, _wdbx_op, _wdbx_fail, _wdbx_ident, _wdbx_len,
-               _wdbx_base_exception{default_names}):
-    {async_}def _wdbx_wrapper({params}):
-        if not _wdbx_state.enabled:
-            return {await_}_wdbx_func({call})
-{before}        _wdbx_start = _wdbx_clock()
-        try:
-            _wdbx_result = {await_}_wdbx_func({call})
-        except _wdbx_base_exception as _wdbx_exc:
-            _wdbx_end = _wdbx_clock()
-{after}            _wdbx_fail(_wdbx_start, _wdbx_end, _wdbx_exc{fail_extra})
-            raise
+{async_}def _wdbx_wrapper({params}):
+    if not _wdbx_state.enabled:
+        return {await_}_wdbx_func({call})
+{before}    _wdbx_start = _wdbx_clock()
+    try:
+        _wdbx_result = {await_}_wdbx_func({call})
+    except _wdbx_base_exception as _wdbx_exc:
         _wdbx_end = _wdbx_clock()
-{after_ok}        _wdbx_extend({record})
-        if _wdbx_len(_wdbx_pending) >= _wdbx_limit[0]:
-            _wdbx_op.flush(False)
-        return _wdbx_result
-    return _wdbx_wrapper
+{after}        _wdbx_fail(_wdbx_start, _wdbx_end, _wdbx_exc{fail_extra})
+        raise
+{after_ok}    _wdbx_extend({record})
+    if _wdbx_len(_wdbx_pending) >= _wdbx_limit.value:
+        _wdbx_op.flush(False)
+    return _wdbx_result
 """
 
 
@@ -84,28 +80,33 @@ def _layout(memory: bool, cpu: bool) -> dict[str, str]:
     """The template's mode-dependent lines: which pending list, what is read when.
 
     Reads nest around the call: memory, CPU, clock ... clock, CPU, memory, so
-    neither the memory probe nor the clock counts in the call's CPU time.
+    neither the memory probe nor the clock counts in the call's CPU time. In
+    time-only mode the closing clock read sits inside the record itself.
     """
     before = after = ""
     fields = ["_wdbx_start", "_wdbx_end", "_wdbx_ident()"]
     fail = []
     if memory:
-        before += "        _wdbx_mem_before = _wdbx_probe()\n"
+        before += "    _wdbx_mem_before = _wdbx_probe()\n"
     if cpu:
-        before += "        _wdbx_cpu_before = _wdbx_cpu()\n"
-        after += "        _wdbx_cpu_after = _wdbx_cpu()\n"
+        before += "    _wdbx_cpu_before = _wdbx_cpu()\n"
+        after += "    _wdbx_cpu_after = _wdbx_cpu()\n"
     if memory:
-        after += "        _wdbx_mem_after = _wdbx_probe()\n"
+        after += "    _wdbx_mem_after = _wdbx_probe()\n"
         fields += ["_wdbx_mem_before", "_wdbx_mem_after"]
         fail += ["_wdbx_mem_before", "_wdbx_mem_after"]
     if cpu:
         fields += ["_wdbx_cpu_before", "_wdbx_cpu_after"]
         fail += (["-1", "-1"] if not memory else []) + ["_wdbx_cpu_before", "_wdbx_cpu_after"]
+    if after:
+        after_ok = "    _wdbx_end = _wdbx_clock()\n" + after
+    else:
+        after_ok, fields[1] = "", "_wdbx_clock()"
     return {
         "kind": kind_of(memory, cpu),
         "before": before,
-        "after": after.replace("        ", "            "),
-        "after_ok": after,
+        "after": after.replace("    ", "        "),
+        "after_ok": after_ok,
         "record": f"({', '.join(fields)})",
         "fail_extra": "".join(f", {f}" for f in fail),
     }
@@ -212,7 +213,6 @@ def _generated(
         await_="await " if is_async else "",
         params=params,
         call=call,
-        default_names="".join(f", {d}" for d in defaults),
         before=layout["before"],
         after=layout["after"],
         after_ok=layout["after_ok"],
@@ -220,27 +220,27 @@ def _generated(
         fail_extra=layout["fail_extra"],
     )
     filename = f"<wdbx_notebook profile wrapper {next(_counter)}>"
-    namespace: dict[str, Any] = {}
+    pending = getattr(op, layout["kind"])
+    namespace: dict[str, Any] = {
+        "_wdbx_func": func,
+        "_wdbx_state": state,
+        "_wdbx_clock": clock,
+        "_wdbx_probe": _travelling(probe),
+        "_wdbx_cpu": thread_cpu_ns,
+        "_wdbx_extend": pending.extend,
+        "_wdbx_pending": pending,
+        "_wdbx_limit": op.limits[layout["kind"]],
+        "_wdbx_op": op,
+        "_wdbx_fail": op.record_failure,
+        "_wdbx_ident": _get_ident,
+        "_wdbx_len": len,
+        "_wdbx_base_exception": BaseException,
+        **defaults,
+    }
     exec(compile(text, filename, "exec"), namespace)
     # Let tracebacks through the wrapper show its source line.
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    pending = getattr(op, layout["kind"])
-    wrapper = namespace["_wdbx_make"](
-        func,
-        state,
-        clock,
-        _travelling(probe),
-        thread_cpu_ns,
-        pending.extend,
-        pending,
-        op.limits[layout["kind"]],
-        op,
-        op.record_failure,
-        _get_ident,
-        len,
-        BaseException,
-        *defaults.values(),
-    )
+    wrapper = namespace["_wdbx_wrapper"]
     # Tracebacks and profilers show the wrapped function's name for this frame.
     wrapper.__code__ = wrapper.__code__.replace(co_name=name)
     return functools.wraps(func)(wrapper)
@@ -284,7 +284,7 @@ def _generic(
         end = clock()
         cpu_after = read_cpu()
         extend((start, end, get_ident(), mem_before, read_memory(), cpu_before, cpu_after))
-        if len(pending) >= limit[0]:
+        if len(pending) >= limit.value:
             op.flush(False)
         return result
 
@@ -355,7 +355,7 @@ def _generic_async(
             raise
         end = clock()
         extend((start, end, get_ident(), mem_before, read_memory()))
-        if len(pending) >= limit[0]:
+        if len(pending) >= limit.value:
             op.flush(False)
         return result
 
@@ -450,7 +450,7 @@ class _TimedBlock(ProfileBlock):
             op.record_failure(start, end, exc)
             return False
         pending.extend((start, end, _get_ident()))
-        if len(pending) >= limit[0]:
+        if len(pending) >= limit.value:
             op.flush(False)
         return False
 
@@ -497,7 +497,7 @@ class _MeasuredBlock(ProfileBlock):
             pending.extend((start, end, _get_ident(), mem_before, mem_after, cpu_before, cpu_after))
         else:
             pending.extend((start, end, _get_ident(), mem_before, mem_after))
-        if len(pending) >= limit[0]:
+        if len(pending) >= limit.value:
             op.flush(False)
         return False
 

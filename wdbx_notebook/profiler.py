@@ -708,9 +708,13 @@ class PerformanceProfiler:
         return views().remove_alert(self, rule)
 
     def __repr__(self) -> str:
-        ops = self.get_all_operations()
+        return self.describe(len(self.get_all_operations()))
+
+    def describe(self, operations: int) -> str:
+        """This profiler's one-line description, given how many operations have calls."""
         state = "enabled" if self.enabled else "disabled"
-        return f"<PerformanceProfiler {state}, {len(ops)} operation{'s' if len(ops) != 1 else ''}>"
+        plural = "s" if operations != 1 else ""
+        return f"<PerformanceProfiler {state}, {operations} operation{plural}>"
 
 
 #: Tells this process's drains from those of an earlier process with the same pid.

@@ -296,13 +296,18 @@ class OperationStats:
         gc_ns: np.ndarray | None = None,
     ) -> None:
         """Fold a batch of successful calls in (int64 columns; -1 marks an unknown figure)."""
+        import numpy as np
+
         n = len(starts)
         if not n:
             return
         durations = ends - starts
-        batch_mean = float(durations.mean())
-        batch_m2 = float(((durations - batch_mean) ** 2).sum())
-        self._combine_moments(n, int(durations.sum()), batch_mean, batch_m2)
+        batch_sum = int(durations.sum())
+        batch_mean = batch_sum / n
+        deviations = durations.astype(np.float64)
+        deviations -= batch_mean
+        batch_m2 = float(deviations @ deviations)  # a dot product: one pass, no temporaries
+        self._combine_moments(n, batch_sum, batch_mean, batch_m2)
         self.success_count += n
         self.call_count += n
         self.duration_min_ns = _pick(min, self.duration_min_ns, int(durations.min()))

@@ -48,6 +48,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -188,10 +189,9 @@ def _values(stats: Mapping[str, Any], keys: Sequence[str]) -> dict[str, float | 
     if stats["call_count"] < 2:
         missing.add("calls_per_second")
     get = stats.get
-    out: dict[str, float | None] = {}
-    for key in keys:
-        value = None if key in missing else get(key)
-        out[key] = None if value is None else float(value)
+    out = {key: None if (value := get(key)) is None else float(value) for key in keys}
+    for key in missing.intersection(out):
+        out[key] = None
     return out
 
 
@@ -332,6 +332,7 @@ class Table:
         marks = {
             r.name: ", ".join(m for m, on in (("slow", r.slow), ("failing", r.failing)) if on)
             for r in self.rows
+            if r.slow or r.failing
         }
         mark_width = max((len(m) + 5 for m in marks.values() if m), default=0)
         while min_name + sum(widths[c.key] for c in shown) + mark_width > width:
@@ -350,12 +351,14 @@ class Table:
         lines = [header, "-" * len(header)]
         layout = f"{{:<{name_width}}}" + "".join(f"{{:>{widths[c.key]}}}" for c in shown)
         shown_cells = [cells[c.key] for c in shown]
-        for index, row in enumerate(self.rows):
-            name = names[index]
+        fill = layout.format
+        # Each row's cells, in column order (no columns at all: empty rows).
+        per_row = zip(*shown_cells, strict=True) if shown_cells else itertools.repeat(())
+        for row, name, values in zip(self.rows, names, per_row, strict=False):
             if len(name) > name_width - 1:
                 name = name[: name_width - 2] + "…"
-            line = layout.format(name, *(column[index] for column in shown_cells))
-            if marks[row.name]:
+            line = fill(name, *values)
+            if row.name in marks:
                 line += "  <- " + marks[row.name]
             lines.append(line)
         if dropped:
@@ -632,15 +635,15 @@ _NOTES_KEY = itemgetter(
 
 
 def _notes_of(name: str, stats: Mapping[str, Any]) -> list[str]:
-    from .. import _clock
-    from ..stability import stability_warnings
-
     try:
         key: tuple[Any, ...] | None = (name, *_NOTES_KEY(stats))
     except KeyError:  # a statistics dict of another shape: computed, not cached
         key = None
     found = None if key is None else _NOTES_CACHE.get(key)
     if found is None:
+        from .. import _clock
+        from ..stability import stability_warnings
+
         try:
             found = stability_warnings(name, stats, resolution_ns=_clock.resolution_ns())
         except Exception as err:  # a display must never fail because of its extras
