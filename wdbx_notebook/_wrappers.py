@@ -394,7 +394,7 @@ class ProfileBlock:
         state: State,
         cpu: bool = False,
     ) -> ProfileBlock:
-        return block_factory(op, clock, probe, state, cpu)()
+        return new_block(block_spec(op, clock, probe, state, cpu))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass  # __new__ made it whole
@@ -517,27 +517,23 @@ def _rebuilt_block(cls: type[ProfileBlock], cfg: tuple[Any, ...]) -> ProfileBloc
     return block
 
 
-def block_factory(
+def block_spec(
     op: _Operation, clock: Clock, probe: MemoryProbe | None, state: State, cpu: bool
-) -> Callable[[], ProfileBlock]:
-    """A zero-argument maker of blocks of one operation and mode.
+) -> tuple[type[ProfileBlock], tuple[Any, ...]]:
+    """``(block class, its cfg)`` for blocks of one operation and mode.
 
-    ``profile_block(name)`` called afresh for each run looks its maker up by
-    name and calls it: no name check, no probe set-up, no registry lock.
+    A block is ``object.__new__(cls)`` with ``_cfg`` set: ``profile_block(name)``
+    called afresh for each run looks the pair up by name and does just that.
     """
     kind = kind_of(probe is not None, cpu)
     pending, limit = getattr(op, kind), op.limits[kind]
-    cls: type[ProfileBlock]
-    cfg: tuple[Any, ...]
     if probe is None and not cpu:
-        cls, cfg = _TimedBlock, (clock, state, pending, limit, op)
-    else:
-        cls, cfg = _MeasuredBlock, (clock, state, pending, limit, op, _travelling(probe), cpu)
-    new = object.__new__
+        return _TimedBlock, (clock, state, pending, limit, op)
+    return _MeasuredBlock, (clock, state, pending, limit, op, _travelling(probe), cpu)
 
-    def make() -> ProfileBlock:
-        block = new(cls)
-        block._cfg = cfg
-        return block
 
-    return make
+def new_block(spec: tuple[type[ProfileBlock], tuple[Any, ...]]) -> ProfileBlock:
+    """A block of ``spec`` (see :func:`block_spec`)."""
+    block = object.__new__(spec[0])
+    block._cfg = spec[1]
+    return block

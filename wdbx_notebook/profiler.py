@@ -29,7 +29,7 @@ from . import _clock, _environment, _gc, _memory, _operation
 from ._hooks import views
 from ._operation import FLUSH_EVERY, State, _Operation, warn_internal
 from ._warnings import WdbxWarning
-from ._wrappers import ProfileBlock, async_wrapper, block_factory, sync_wrapper
+from ._wrappers import ProfileBlock, async_wrapper, block_spec, sync_wrapper
 from .snapshot import Snapshot, UnknownOperationError, unknown_operation
 from .stats import OperationStats, OperationSummary
 
@@ -58,6 +58,9 @@ _warn_internal = warn_internal
 _State = State
 
 _NS_PER_S = 1_000_000_000
+
+#: Makes a block object without running any __init__ (see ProfileBlock).
+_new_object = object.__new__
 
 #: Every live profiler, so that a forked child can clear what it inherited.
 _PROFILERS: weakref.WeakSet[PerformanceProfiler] = weakref.WeakSet()
@@ -157,7 +160,7 @@ class PerformanceProfiler:
         self._registry_lock = threading.Lock()
         self._state = State(bool(enabled))
         # profile_block(name) in the default mode, called afresh per run: name -> maker.
-        self._blocks: dict[str, Callable[[], ProfileBlock]] = {}
+        self._blocks: dict[str, tuple[type[ProfileBlock], tuple[Any, ...]]] = {}
         self._new_operation_hooks: list[Callable[[str], None]] = []
         self._warned_operation_limit = False
         # Calls absorbed from other processes: drain ids seen, and per source.
@@ -349,19 +352,25 @@ class PerformanceProfiler:
         """
         if track_memory is None and track_cpu is None:
             try:
-                make = self._blocks.get(name)
+                spec = self._blocks.get(name)
             except TypeError:  # unhashable: _check_name below says what is wrong
-                make = None
-            if make is not None:
-                return make()
+                spec = None
+            if spec is not None:
+                # The usual path of profile_block(name) per run: no name check, no
+                # set-up, no call beyond making the object (see block_spec).
+                block = _new_object(spec[0])
+                block._cfg = spec[1]
+                return block
         _check_name(name)
         track_memory = self._check_track_memory(track_memory)
         probe = self._probe_for(track_memory)
         cpu = self._cpu_for(self._check_track_cpu(track_cpu), probe)
-        make = block_factory(self._operation(name), self._clock, probe, self._state, cpu)
+        spec = block_spec(self._operation(name), self._clock, probe, self._state, cpu)
         if track_memory is None and track_cpu is None:
-            self._blocks[name] = make
-        return make()
+            self._blocks[name] = spec
+        block = _new_object(spec[0])
+        block._cfg = spec[1]
+        return block
 
     # -- hooks (alerts and integrations use these) ---------------------------
     def on_new_operation(self, callback: Callable[[str], Any]) -> Callable[[], None]:
