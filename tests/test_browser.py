@@ -500,7 +500,12 @@ _CONTRAST_JS = """(selectors) => {
   return found;
 }"""
 
-_CONTRAST_SELECTORS = [".wdbx-stats", ".wdbx-compare-table", ".wdbx-alert-banner"]
+_CONTRAST_SELECTORS = [
+    ".wdbx-stats",
+    ".wdbx-compare-table",
+    ".wdbx-compare-caption",
+    ".wdbx-alert-banner",
+]
 
 
 def _write_theme_notebook(root: Path) -> None:
@@ -591,6 +596,7 @@ def test_themes_narrow_windows_and_contrast(lab: Lab) -> None:
                           const scroll = app.querySelector('.wdbx-compare-scroll');
                           const table = scroll.querySelector('table');
                           const button = app.querySelector('button.wdbx-export');
+                          const caption = app.querySelector('.wdbx-compare-caption');
                           const a = area.getBoundingClientRect();
                           const s = scroll.getBoundingClientRect();
                           return {
@@ -600,6 +606,8 @@ def test_themes_narrow_windows_and_contrast(lab: Lab) -> None:
                             overflow: getComputedStyle(scroll).overflowX,
                             label: button.innerText.trim(),
                             buttonFits: button.scrollWidth <= button.clientWidth + 1,
+                            captionRight: caption.getBoundingClientRect().right,
+                            captionText: caption.innerText,
                             chain: (() => {
                               const out = [];
                               for (let e = scroll; e && e !== area; e = e.parentElement) {
@@ -618,6 +626,9 @@ def test_themes_narrow_windows_and_contrast(lab: Lab) -> None:
                     assert fit["overflow"] == "auto"
                     assert fit["scrollWidth"] >= fit["tableWidth"] - 1
                     assert fit["label"] == "Export report" and fit["buttonFits"], fit
+                    # the sentence above the table wraps inside the output area, whole
+                    assert fit["captionRight"] <= fit["areaRight"] + 1, (theme, width, fit)
+                    assert "(worst at the top)" in fit["captionText"], fit
                     shot = ROOT / "build" / f"browser_{tag}_{width}.png"
                     shot.parent.mkdir(parents=True, exist_ok=True)
                     page.locator(".jp-NotebookPanel").first.screenshot(path=str(shot))

@@ -109,7 +109,7 @@ _STYLE = """<style>
  color:var(--jp-ui-font-color0,#000)}
 .wdbx-compare-table td.wdbx-num{text-align:right;font-variant-numeric:tabular-nums}
 .wdbx-compare-table td.wdbx-sorted{font-weight:bold}
-.wdbx-compare-table caption{text-align:left;padding:4px 0;color:var(--jp-ui-font-color1,#333)}
+.wdbx-compare-caption{margin:4px 0;font-size:12px;color:var(--jp-ui-font-color1,#333)}
 .wdbx-compare-table code{color:inherit;background:transparent}
 .wdbx-compare-status{color:var(--jp-ui-font-color1,#333)}
 .wdbx-compare-error{color:inherit;font-weight:bold;padding-left:6px;
@@ -191,10 +191,13 @@ def _table_html(stats: dict[str, dict[str, Any]], metric: str) -> str:
         more = (
             f"; the {TABLE_ROWS:,} worst of {len(table.rows):,} shown, select fewer to see others"
         )
+    # The sentence sits above the scrolling box, not in it as a <caption>: in a narrow
+    # window it wraps and stays readable while the wide table scrolls.
     return (
-        f'{_STYLE}<div class="wdbx-compare-scroll">'
+        f'{_STYLE}<p class="wdbx-compare-caption">'
+        f"Sorted by {html.escape(m.label)}, {order} (worst at the top){more}</p>"
+        f'<div class="wdbx-compare-scroll">'
         f'<table class="wdbx-compare-table" data-sort-metric="{metric}">'
-        f"<caption>Sorted by {html.escape(m.label)}, {order} (worst at the top){more}</caption>"
         f'<thead><tr><th style="text-align:left">#</th><th style="text-align:left">Operation</th>'
         f"<th>Calls</th>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
