@@ -109,7 +109,8 @@ _STYLE = """<style>
  color:var(--jp-ui-font-color0,#000)}
 .wdbx-compare-table td.wdbx-num{text-align:right;font-variant-numeric:tabular-nums}
 .wdbx-compare-table td.wdbx-sorted{font-weight:bold}
-.wdbx-compare-caption{margin:4px 0;font-size:12px;color:var(--jp-ui-font-color1,#333)}
+.wdbx-compare-caption{margin:4px 0;font-size:12px;line-height:1.4;
+ color:var(--jp-ui-font-color1,#333)}
 .wdbx-compare-table code{color:inherit;background:transparent}
 .wdbx-compare-status{color:var(--jp-ui-font-color1,#333)}
 .wdbx-compare-error{color:inherit;font-weight:bold;padding-left:6px;
