@@ -30,7 +30,7 @@ from ._warnings import ProfilerInternalWarning
 from .stats import OperationStats, OperationSummary
 
 #: Pending calls per operation that trigger folding them into the aggregates.
-FLUSH_EVERY = 16384
+FLUSH_EVERY = 4096
 
 #: Set by :mod:`.profiler`: returns the process's shared profiler. An operation,
 #: its pending lists and the enabled flag unpickle into that profiler (through
