@@ -11,7 +11,8 @@ a call, more than half of the whole budget. Anything else (builtins, partials,
 signatures that cannot be read) gets the generic ``*args, **kwargs`` wrapper,
 which behaves the same. ``benchmarks/overhead.py`` measures every path.
 
-Wrappers travel: every object a wrapper's closure holds pickles, either by
+Wrappers travel: every object a wrapper holds (the globals of a generated
+wrapper's own namespace, the closure of a generic one) pickles, either by
 reference (builtins, module-level functions) or as a pointer to the same-named
 object of the receiving process's shared profiler (the operation, its pending
 lists and thresholds, the enabled flag: see :mod:`._operation`). So ``pickle``
