@@ -13,6 +13,9 @@ figures of the same run.
 * floor (time, same signature, keeping start, end, thread): the same floor
   keeping the three figures wdbx keeps per call instead of one duration
   (shown beside the floor, not a target).
+* what-if: wdbx time only without thread ids: the time-only wrapper keeping
+  start and end only, folded the same way (shown, not a product path: what the
+  per-call thread id costs).
 * floor (time + statm + CPU): two ``/proc/self/statm`` reads, two
   ``thread_time_ns`` reads and two clock reads: the target for the default mode.
 * peers: codetiming's ``Timer`` decorator, prometheus_client's
@@ -122,6 +125,58 @@ def floor_time_kept() -> Callable[..., Any]:
         return result
 
     wrapper.sink = sink  # type: ignore[attr-defined]
+    return wrapper
+
+
+def without_thread_ids(profiler: PerformanceProfiler) -> Callable[..., Any]:
+    """A what-if, not a product path: wdbx's time-only wrapper keeping start and end
+    but no thread id, folded into the same exact statistics in batches of the same
+    size. It shows what the per-call thread id costs, and that the time-only target
+    is out of reach of a recorder that folds Python integers even without it."""
+    import numpy as np
+
+    from wdbx_notebook._calls import CallColumns, _filled, _unknown_column, overlap_ns
+
+    op = profiler._operation("without_thread_ids")
+    state = profiler._state
+    pending: list[int] = []
+    extend = pending.extend
+    clock = time.perf_counter_ns
+    limit = op.limits["timed"].value // 3 * 2
+
+    def fold() -> None:
+        n = len(pending) - len(pending) % 2
+        taken = pending[:n]
+        del pending[:n]
+        rows = np.fromiter(taken, dtype=np.int64, count=n).reshape(-1, 2)
+        starts, ends = rows[:, 0], rows[:, 1]
+        unknown = _unknown_column(len(starts))
+        batch = CallColumns(
+            start_ns=starts + op.wall_offset_ns,
+            end_ns=ends + op.wall_offset_ns,
+            thread=_filled(None, len(starts)),
+            mem_before=unknown,
+            mem_after=unknown,
+            cpu_ns=unknown,
+            gc_ns=overlap_ns(starts, ends, *op.gc_pauses()),
+            error=_filled(None, len(starts)),
+        )
+        with op.lock:
+            op.absorb_batch(batch.sorted())
+
+    def wrapper(x: int) -> Any:
+        if not state.enabled:
+            return work(x)
+        start = clock()
+        try:
+            result = work(x)
+        except BaseException:
+            raise
+        extend((start, clock()))
+        if len(pending) >= limit:
+            fold()
+        return result
+
     return wrapper
 
 
@@ -266,6 +321,7 @@ def cases() -> dict[str, Case]:
         "wdbx time only": profiler.profile("time_only", track_memory=False)(work),
         "wdbx time + memory (default)": profiler.profile("default")(work),
         "wdbx disabled": disabled.profile("disabled")(work),
+        "what-if: wdbx time only without thread ids": without_thread_ids(profiler),
     }
     for name, build in (
         ("codetiming Timer", codetiming_timer),
@@ -511,6 +567,7 @@ RATIO_TARGETS: dict[str, tuple[str, float]] = {
         "floor (time, same signature)",
         1.5,
     ),
+    "what-if: wdbx time only without thread ids": ("floor (time, same signature)", 1.5),
     "wdbx time + memory (default)": ("floor (time + statm + CPU)", 1.5),
     "wdbx profile_block, kept": ("floor block", 1.5),
     "wdbx async time only": ("floor async (same signature)", 1.5),
@@ -523,6 +580,7 @@ RATIO_TARGETS: dict[str, tuple[str, float]] = {
 SHOWN_ONLY = {
     "wdbx time only, recording alone (no folding)",
     "floor (time, same signature, keeping start, end, thread)",
+    "what-if: wdbx time only without thread ids",
 }
 #: variant -> the peer it must stay below
 BELOW: dict[str, str] = {
