@@ -40,8 +40,8 @@ def mimebundle(source: Any) -> dict[str, str]:
     # Every operation's summary is read once, for the table and for the title's count.
     summaries = summaries_of(source)
     table = statistics_table(source, list(summaries), summaries=summaries)
-    describe = getattr(source, "describe", None)
-    title = describe(len(summaries)) if callable(describe) else repr(source)
+    title_of = getattr(source, "_title", None)
+    title = title_of(len(summaries)) if callable(title_of) else repr(source)
     return {
         "text/plain": title + "\n" + table.to_text(),
         "text/html": f"<div><p><code>{escape_html(title)}</code></p>{table.to_html()}</div>",

@@ -717,10 +717,11 @@ class PerformanceProfiler:
         return views().remove_alert(self, rule)
 
     def __repr__(self) -> str:
-        return self.describe(len(self.get_all_operations()))
+        return self._title(len(self.get_all_operations()))
 
-    def describe(self, operations: int) -> str:
-        """This profiler's one-line description, given how many operations have calls."""
+    def _title(self, operations: int) -> str:
+        """The repr, given how many operations have calls (a view that has already
+        counted them needs no second pass over every operation)."""
         state = "enabled" if self.enabled else "disabled"
         plural = "s" if operations != 1 else ""
         return f"<PerformanceProfiler {state}, {operations} operation{plural}>"
