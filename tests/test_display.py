@@ -92,6 +92,21 @@ def test_profiler_bundle_has_text_and_html() -> None:
         assert name in bundle["text/html"]
 
 
+def test_profiler_bundle_title_counts_the_operations_its_table_shows() -> None:
+    # The title's count comes from the same read as the table: an operation reset to
+    # zero calls is in neither, and the title is the profiler's repr.
+    profiler = _profiler()
+    profiler.reset_statistics("flaky_io")
+    bundle = profiler_bundle(profiler)
+    title, table = bundle["text/plain"].split("\n", 1)
+    assert title == repr(profiler) == "<PerformanceProfiler enabled, 2 operations>"
+    assert "flaky_io" not in table and "slow_query" in table and "fast_lookup" in table
+    profiler.disable()
+    assert profiler_bundle(profiler)["text/plain"].startswith(
+        "<PerformanceProfiler disabled, 2 operations>"
+    )
+
+
 def test_statistics_html_rows_carry_the_numbers_and_highlights() -> None:
     profiler = _profiler()
     parsed = _parse(statistics_html(profiler))

@@ -190,6 +190,35 @@ def test_sketch_error_bound_holds_on_wide_data():
         assert abs(value / exact - 1) <= SKETCH_RELATIVE_ERROR
 
 
+@pytest.mark.parametrize(
+    "shape",
+    ["dense (counted)", "one slow call among fast ones (sorted)", "wide (sorted)"],
+)
+def test_sketch_buckets_count_every_value_once_whichever_way_they_are_counted(shape):
+    # Densely packed keys are counted with bincount, spread ones with np.unique:
+    # both must give exactly the bucket counts of a plain Counter.
+    from collections import Counter
+
+    from wdbx_notebook.stats import bucket_keys
+
+    rng = np.random.default_rng(7)
+    if shape.startswith("dense"):
+        values = rng.integers(1_000, 1_010, size=4_096)
+    elif shape.startswith("one slow"):
+        values = rng.integers(150, 400, size=4_096)
+        values[::1_000] = 20_000_000
+    else:
+        values = rng.integers(50, 10**11, size=4_096)
+    dist = DurationDistribution()
+    dist.add_sketch_of(values)
+    expected = Counter(bucket_keys(values).tolist())
+    assert dist._buckets == dict(expected)
+    assert dist.count == len(values) == sum(dist._buckets.values())
+    # Added again, every bucket doubles.
+    dist.add_sketch_of(values)
+    assert dist._buckets == {key: 2 * count for key, count in expected.items()}
+
+
 def _stats_of(durations: list[int]) -> OperationStats:
     stats = OperationStats()
     starts = np.arange(len(durations), dtype=np.int64) * 10**9
