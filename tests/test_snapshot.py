@@ -287,6 +287,22 @@ def test_many_operation_names_warn_once_with_the_fix() -> None:
     assert len(profiler.get_all_operations()) == 300  # warned, not refused
 
 
+def test_constant_call_columns_are_shared_broadcasts() -> None:
+    # Columns holding one value (unknown, no GC time, one thread) hold no memory per
+    # call, and short ones are one shared object, so an idle operation owns no array.
+    from wdbx_notebook._calls import _filled, uniform
+
+    value = 123_456_789  # a value no other test has filled a column with
+    long = _filled(value, 100_000)  # a long one first: later short ones slice it
+    assert long.strides == (0,) and not long.flags.writeable and len(long) == 100_000
+    for n in (1, 5, 64):
+        column = _filled(value, n)
+        assert column is _filled(value, n)
+        assert column.tolist() == [value] * n and uniform(column) == (True, value)
+    assert _filled(None, 3).tolist() == [None, None, None]
+    assert _filled("MainThread", 65).strides == (0,)
+
+
 def test_many_idle_operations_stay_small() -> None:
     import tracemalloc
 

@@ -325,21 +325,22 @@ def _filled(value: Any, n: int) -> np.ndarray:
     import numpy as np
 
     key = (value, n)
-    shared = _SHARED_COLUMNS.get(key) if n <= _SHARED_UP_TO else None
-    if shared is None:
-        # A slice of a longer broadcast column of the same value is one: slicing
-        # costs far less than numpy's broadcast_to, which every fold would pay.
-        longest = _LONGEST.get(value)
-        if longest is not None and len(longest) >= n:
-            return longest[:n]
+    if n <= _SHARED_UP_TO:
+        shared = _SHARED_COLUMNS.get(key)
+        if shared is not None:
+            return shared
+    # A slice of a longer broadcast column of the same value is one: slicing costs
+    # far less than numpy's broadcast_to, which every fold would pay.
+    longest = _LONGEST.get(value)
+    if longest is None or len(longest) < n:
         scalar = np.array(value, dtype=np.int64 if isinstance(value, int) else object)
-        shared = np.broadcast_to(scalar, (max(n, 1 << 16),))
+        longest = np.broadcast_to(scalar, (max(n, 1 << 16),))
         if len(_LONGEST) < 4_096:
-            _LONGEST[value] = shared
-        shared = shared[:n]
-        if n <= _SHARED_UP_TO and len(_SHARED_COLUMNS) < 4_096:
-            _SHARED_COLUMNS[key] = shared
-    return shared
+            _LONGEST[value] = longest
+    column = longest[:n]
+    if n <= _SHARED_UP_TO and len(_SHARED_COLUMNS) < 4_096:
+        _SHARED_COLUMNS[key] = column
+    return column
 
 
 def _unknown_column(n: int) -> np.ndarray:

@@ -39,7 +39,7 @@ def mimebundle(source: Any) -> dict[str, str]:
 
     # Every operation's summary is read once, for the table and for the title's count.
     summaries = summaries_of(source)
-    table = statistics_table(source, list(summaries), summaries=summaries)
+    table = statistics_table(source, summaries=summaries)
     title_of = getattr(source, "_title", None)
     title = title_of(len(summaries)) if callable(title_of) else repr(source)
     return {

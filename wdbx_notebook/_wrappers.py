@@ -513,9 +513,7 @@ class _MeasuredBlock(ProfileBlock):
 
 
 def _rebuilt_block(cls: type[ProfileBlock], cfg: tuple[Any, ...]) -> ProfileBlock:
-    block = object.__new__(cls)
-    block._cfg = cfg
-    return block
+    return new_block((cls, cfg))
 
 
 def block_spec(
